@@ -1,0 +1,16 @@
+# The two commands of the README. Both run the whole set-up first (idempotent, fast when done).
+.PHONY: setup serve test check bench
+
+setup:
+	./scripts/setup.sh
+
+serve: setup
+	./target/release/hotline serve
+
+test: setup
+	cargo fmt --check
+	cargo clippy --release --all-targets -- -D warnings
+	cargo test --release
+
+check: setup
+	./target/release/hotline models check

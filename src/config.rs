@@ -1,0 +1,346 @@
+//! `hotline.toml`: one root [`Config`] made of per-part sections, every field defaulted.
+//!
+//! Precedence: built-in defaults < the TOML file < `HOTLINE_<SECTION>_<FIELD>` environment
+//! variables (for example `HOTLINE_ASR_THREADS=4`, `HOTLINE_MODELS_DIR=/srv/models`).
+//! [`Config::load`] reports every problem at once: unknown keys, bad values, missing files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything that can go wrong reading the configuration. `Invalid` lists every problem found.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config is not valid:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub models: ModelsConfig,
+    pub asr: AsrConfig,
+    pub tts: TtsConfig,
+    pub llm: LlmConfig,
+    pub log: LogConfig,
+}
+
+/// Where the model artifacts live. File names are those in `models/models.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// Folder holding the artifacts (links into the cache after `hotline models fetch`).
+    pub dir: PathBuf,
+    /// The model manifest.
+    pub manifest: PathBuf,
+    /// Download and conversion cache, shared between checkouts; keyed by sha256.
+    pub cache_dir: PathBuf,
+    /// The Python interpreter of the converters' virtual environment.
+    pub python: PathBuf,
+    /// The ONNX Runtime shared library (checked before the first ort call).
+    pub onnxruntime: PathBuf,
+    /// The folder that contains `espeak-ng-data` (Piper's phonemizer data).
+    pub espeak_data: PathBuf,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        let cache_dir = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(|| PathBuf::from(".cache"))
+            .join("hotline");
+        Self {
+            dir: PathBuf::from("models"),
+            manifest: PathBuf::from("models/models.toml"),
+            cache_dir,
+            python: PathBuf::from(".venv/bin/python"),
+            onnxruntime: PathBuf::from("models/libonnxruntime.so"),
+            espeak_data: PathBuf::from("models"),
+        }
+    }
+}
+
+/// Which Whisper model a call uses.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum WhisperModel {
+    #[serde(rename = "base")]
+    Base,
+    #[serde(rename = "tiny.en")]
+    TinyEn,
+}
+
+impl WhisperModel {
+    /// The artifact file name in `models/`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            WhisperModel::Base => "ggml-base.bin",
+            WhisperModel::TinyEn => "ggml-tiny.en.bin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AsrConfig {
+    pub model: WhisperModel,
+    /// `en`, `zh` or `auto`.
+    pub language: String,
+    pub threads: usize,
+}
+
+impl Default for AsrConfig {
+    fn default() -> Self {
+        Self {
+            model: WhisperModel::Base,
+            language: "en".into(),
+            threads: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TtsConfig {
+    /// Any Piper voice: the `.onnx` file; its `.onnx.json` must sit beside it.
+    pub voice: PathBuf,
+}
+
+impl Default for TtsConfig {
+    fn default() -> Self {
+        Self {
+            voice: PathBuf::from("models/en_US-joe-medium.onnx"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// A decoder-only ONNX model in the Hugging Face KV-cache layout.
+    pub model: PathBuf,
+    pub tokenizer: PathBuf,
+    /// The model description written by the converter (layers, heads, chat template).
+    pub model_config: PathBuf,
+    pub threads: usize,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            model: PathBuf::from("models/smollm2-135m-instruct.int8.onnx"),
+            tokenizer: PathBuf::from("models/smollm2-135m-instruct.tokenizer.json"),
+            model_config: PathBuf::from("models/smollm2-135m-instruct.hotline-llm.json"),
+            threads: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter, e.g. `info` or `hotline=debug,ort=warn`. `RUST_LOG` wins if set.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            filter: "info,ort=warn,whisper_rs=warn".into(),
+        }
+    }
+}
+
+const ENV_PREFIX: &str = "HOTLINE_";
+
+impl Config {
+    /// Reads `path` (a missing file at the default path means "all defaults"), applies the
+    /// `HOTLINE_*` variables from `env`, and validates. Every problem is reported at once.
+    pub fn load(
+        path: &Path,
+        must_exist: bool,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && !must_exist => String::new(),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        Self::from_toml_and_env(&text, env)
+    }
+
+    /// Parses TOML text, applies `HOTLINE_*` overrides and validates.
+    pub fn from_toml_and_env(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut problems = Vec::new();
+        let mut table: toml::Table = match text.parse() {
+            Ok(table) => table,
+            Err(err) => return Err(ConfigError::Invalid(vec![format!("hotline.toml: {err}")])),
+        };
+        apply_env(&mut table, env, &mut problems);
+        let config = match toml::Value::Table(table).try_into::<Config>() {
+            Ok(config) => config,
+            Err(err) => {
+                problems.push(err.message().to_string());
+                return Err(ConfigError::Invalid(problems));
+            }
+        };
+        problems.extend(config.problems());
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// Semantic checks that serde cannot express.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !["en", "zh", "auto"].contains(&self.asr.language.as_str()) {
+            problems.push(format!(
+                "asr.language must be en, zh or auto, not {:?}",
+                self.asr.language
+            ));
+        }
+        for (name, threads) in [
+            ("asr.threads", self.asr.threads),
+            ("llm.threads", self.llm.threads),
+        ] {
+            if !(1..=64).contains(&threads) {
+                problems.push(format!("{name} must be between 1 and 64, not {threads}"));
+            }
+        }
+        if self.tts.voice.extension().and_then(|e| e.to_str()) != Some("onnx") {
+            problems.push(format!(
+                "tts.voice must be a Piper .onnx file, not {}",
+                self.tts.voice.display()
+            ));
+        }
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
+            problems.push(format!("log.filter {:?}: {err}", self.log.filter));
+        }
+        problems
+    }
+}
+
+/// Applies `HOTLINE_<SECTION>_<FIELD>=value` overrides. Section names hold no underscore, so
+/// `HOTLINE_MODELS_CACHE_DIR` is `models.cache_dir`. A value is read as a TOML scalar when it
+/// parses as one (`4`, `true`), else as a string.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+    problems: &mut Vec<String>,
+) {
+    let overrides: BTreeMap<String, String> = env
+        .into_iter()
+        .filter(|(key, _)| key.starts_with(ENV_PREFIX))
+        .collect();
+    for (key, raw) in overrides {
+        let rest = key[ENV_PREFIX.len()..].to_ascii_lowercase();
+        let Some((section, field)) = rest.split_once('_') else {
+            problems.push(format!(
+                "{key}: expected HOTLINE_<SECTION>_<FIELD>, e.g. HOTLINE_ASR_THREADS"
+            ));
+            continue;
+        };
+        let value = format!("v = {raw}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .filter(|v| !v.is_table() && !v.is_array())
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        let entry = table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        match entry.as_table_mut() {
+            Some(section_table) => {
+                section_table.insert(field.to_string(), value);
+            }
+            None => problems.push(format!("{key}: [{section}] is not a section")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let config = Config::from_toml_and_env("", env(&[])).unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let config = Config::from_toml_and_env(
+            "[asr]\nthreads = 3\nmodel = \"tiny.en\"\n",
+            env(&[
+                ("HOTLINE_ASR_THREADS", "4"),
+                ("HOTLINE_MODELS_CACHE_DIR", "/srv/cache"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.asr.threads, 4);
+        assert_eq!(config.asr.model, WhisperModel::TinyEn);
+        assert_eq!(config.models.cache_dir, PathBuf::from("/srv/cache"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Config::from_toml_and_env(
+            "[asr]\nlanguage = \"fr\"\nthreads = 0\n[tts]\nvoice = \"x.wav\"\n",
+            env(&[]),
+        )
+        .unwrap_err();
+        let ConfigError::Invalid(problems) = err else {
+            panic!("expected Invalid, got {err}")
+        };
+        assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Config::from_toml_and_env("[asr]\nthreds = 2\n", env(&[])).unwrap_err();
+        assert!(err.to_string().contains("threds"), "{err}");
+        let err = Config::from_toml_and_env("", env(&[("HOTLINE_NOPE", "1")])).unwrap_err();
+        assert!(err.to_string().contains("HOTLINE_NOPE"), "{err}");
+    }
+
+    #[test]
+    fn broken_toml_is_a_clear_error() {
+        let err = Config::from_toml_and_env("[asr\n", env(&[])).unwrap_err();
+        assert!(err.to_string().contains("hotline.toml"), "{err}");
+    }
+
+    #[test]
+    fn missing_default_file_is_fine_but_named_file_is_not() {
+        let path = Path::new("/nonexistent/hotline.toml");
+        assert!(Config::load(path, false, env(&[])).is_ok());
+        assert!(matches!(
+            Config::load(path, true, env(&[])),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+}

@@ -1,0 +1,12 @@
+//! hotline: an open voice assistant for a shop's customer-service hotline.
+//!
+//! See `ARCHITECTURE.md` for the flow of a call and where each part lives.
+
+pub mod asr;
+pub mod audio;
+pub mod config;
+pub mod llm;
+pub mod models;
+pub mod onnx_runtime;
+pub mod tts;
+pub mod vad;

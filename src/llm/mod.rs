@@ -1,0 +1,10 @@
+//! The dialog LLM: any decoder-only ONNX model in the Hugging Face KV-cache layout, run on ort,
+//! with its `tokenizer.json` and the description the converter writes beside it.
+
+pub mod chat_template;
+pub mod decoder;
+pub mod generate;
+pub mod model_config;
+
+pub use decoder::{Decoder, KvCache, LlmError};
+pub use model_config::LlmModelConfig;

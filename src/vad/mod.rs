@@ -1,0 +1,5 @@
+//! Voice activity detection with Silero VAD (through ort).
+
+pub mod silero;
+
+pub use silero::{SileroVad, VadError};

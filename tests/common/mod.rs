@@ -1,0 +1,86 @@
+//! Shared test harness: where the fetched models are, and running the `hotline` binary.
+//!
+//! Tests use the real models that `make test` fetched first; a missing model is a failure with
+//! the command that fixes it, never a silent skip.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fetched artifact in models/, by file name.
+pub fn model(file: &str) -> PathBuf {
+    let path = root().join("models").join(file);
+    assert!(
+        path.exists(),
+        "{} is missing: run `make setup` (or `target/release/hotline models fetch`) first",
+        path.display()
+    );
+    path
+}
+
+pub fn ort() -> hotline::onnx_runtime::OrtRuntime {
+    hotline::onnx_runtime::init(&model("libonnxruntime.so")).expect("ONNX Runtime initialises")
+}
+
+pub fn python() -> PathBuf {
+    let python = root().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make setup`",
+        python.display()
+    );
+    python
+}
+
+/// Lower-case words without punctuation, for word-for-word comparison of transcripts.
+pub fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .collect::<String>()
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+pub const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+
+/// Runs the release `hotline` binary in the repository root with extra environment, killing
+/// it if it runs longer than `limit` (so a hang is a test failure, not a stuck CI job).
+pub fn hotline(args: &[&str], env: &[(&str, &Path)], limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(args)
+        .current_dir(root())
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the hotline binary starts");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("waiting for hotline").is_some() {
+            return child
+                .wait_with_output()
+                .expect("collecting hotline's output");
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child
+                .wait_with_output()
+                .expect("collecting hotline's output");
+            panic!(
+                "hotline {args:?} hung for more than {limit:?}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
