@@ -134,7 +134,7 @@ pub struct LlmConfig {
 impl Default for LlmConfig {
     fn default() -> Self {
         Self {
-            model: PathBuf::from("models/smollm2-135m-instruct.int8.onnx"),
+            model: PathBuf::from("models/smollm2-135m-instruct.q8.onnx"),
             tokenizer: PathBuf::from("models/smollm2-135m-instruct.tokenizer.json"),
             model_config: PathBuf::from("models/smollm2-135m-instruct.hotline-llm.json"),
             threads: 2,

@@ -1,6 +1,7 @@
 //! Audio in memory: WAV files and offline resampling. (Streaming DSP, G.711 and frame
 //! chunking arrive with the speech-engines issue.)
 
+pub mod g711;
 pub mod resample;
 pub mod wav;
 

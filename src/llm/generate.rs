@@ -39,7 +39,8 @@ pub fn greedy(
             "the prompt encodes to no tokens".into(),
         ));
     }
-    let eos = tokenizer.token_to_id(&decoder.config().eos_token);
+    let mut stop_ids = decoder.config().stop_token_ids.clone();
+    stop_ids.extend(tokenizer.token_to_id(&decoder.config().eos_token));
     let stops = decoder.config().stop_strings.clone();
     let vocab = decoder.vocab_size();
     let mut cache = decoder.empty_cache()?;
@@ -48,7 +49,7 @@ pub fn greedy(
     let mut generated: Vec<u32> = Vec::new();
     let mut text = String::new();
     for _ in 0..max_new {
-        if Some(next) == eos {
+        if stop_ids.contains(&next) {
             break;
         }
         generated.push(next);

@@ -19,6 +19,12 @@ pub struct LlmModelConfig {
     pub eos_token: String,
     /// Text that ends a reply (e.g. `<|im_end|>`).
     pub stop_strings: Vec<String>,
+    /// Token ids that end a reply.
+    #[serde(default)]
+    pub stop_token_ids: Vec<u32>,
+    /// The system prompt the model's own template adds when a conversation has none.
+    #[serde(default)]
+    pub default_system_prompt: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
