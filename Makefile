@@ -14,3 +14,8 @@ test: setup
 
 check: setup
 	./target/release/hotline models check
+
+# Speed and accuracy beside faster-whisper and piper-tts (their venv is made on first use).
+bench: setup
+	./benches/baselines/setup.sh
+	cargo bench --bench speech

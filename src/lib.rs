@@ -4,6 +4,7 @@
 
 pub mod asr;
 pub mod audio;
+pub mod bench;
 pub mod config;
 pub mod llm;
 pub mod models;

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
-use hotline::config::Config;
+mod cli;
+
+use hotline::config::{Config, WhisperModel};
 use hotline::models::Manifest;
 use hotline::models::check;
 use hotline::models::fetch::{Cache, FetchOutcome, Fetcher};
@@ -35,6 +37,47 @@ enum Command {
     Config,
     /// Run the service. Until the call pipeline lands this checks the models and says so.
     Serve,
+    /// Transcribe a WAV file; the transcript is the last line printed.
+    Transcribe {
+        file: PathBuf,
+        /// Whisper model: base (multilingual) or tiny.en.
+        #[arg(long, value_parser = parse_whisper_model)]
+        model: Option<WhisperModel>,
+        /// en, zh or auto.
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Benchmarks beside the Python baselines (run benches/baselines/setup.sh once first).
+    Bench {
+        #[arg(value_enum)]
+        what: BenchKind,
+        /// Timed runs per case (after one warm-up).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Speak TEXT with the configured Piper voice into a WAV file.
+    Speak {
+        text: String,
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Output rate: 8000, 16000, 22050, 24000 or 48000 (default: the voice's own).
+        #[arg(long)]
+        rate: Option<u32>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BenchKind {
+    Asr,
+    Tts,
+}
+
+fn parse_whisper_model(name: &str) -> Result<WhisperModel, String> {
+    match name {
+        "base" => Ok(WhisperModel::Base),
+        "tiny.en" => Ok(WhisperModel::TinyEn),
+        other => Err(format!("{other:?}: choose base or tiny.en")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -73,6 +116,31 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Models { command } => models(command, &config),
+        Command::Transcribe { file, model, lang } => cli::transcribe::run(
+            &config,
+            &file,
+            model.unwrap_or(config.asr.model),
+            lang.as_deref().unwrap_or(&config.asr.language),
+        ),
+        Command::Speak { text, out, rate } => cli::speak::run(&config, &text, &out, rate),
+        Command::Bench { what, runs } => {
+            let ort = hotline::onnx_runtime::init(&config.models.onnxruntime)?;
+            let root = std::env::current_dir()?;
+            let threads = config.asr.threads;
+            match what {
+                BenchKind::Asr => {
+                    let bench =
+                        hotline::bench::asr::run(&root, &ort, &config.models.dir, threads, runs)?;
+                    print!("{}", hotline::bench::asr::render(&bench, threads));
+                }
+                BenchKind::Tts => {
+                    let bench =
+                        hotline::bench::tts::run(&root, &ort, &config.tts.voice, threads, runs)?;
+                    print!("{}", hotline::bench::tts::render(&bench, threads));
+                }
+            }
+            Ok(())
+        }
         Command::Serve => {
             println!(
                 "hotline serve: the call pipeline is not built yet (see the open issues); \

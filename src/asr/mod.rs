@@ -1,8 +1,11 @@
 //! Speech recognition with whisper.cpp (through whisper-rs): one loaded model shared by all
-//! calls, a fresh per-call state for each stream.
+//! calls, a per-call [`AsrStream`] with its own state, partial and final transcripts.
 
+pub mod digits;
+pub mod stream;
 pub mod whisper;
 
+pub use stream::{AsrOptions, AsrStream, Language, Transcript};
 pub use whisper::{AsrError, WhisperEngine};
 
 /// Whisper's input rate.

@@ -1,9 +1,11 @@
-//! The Whisper model and batch transcription of a clip.
+//! The Whisper model (loaded once, shared by every call) and batch transcription of a clip.
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{WhisperContext, WhisperContextParameters};
+
+use super::stream::{AsrOptions, Language};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {
@@ -19,10 +21,11 @@ pub enum AsrError {
 
 static LOG_HOOKS: Once = Once::new();
 
-/// A loaded ggml Whisper model; cheap to share, each transcription gets its own state.
+/// A loaded ggml Whisper model; share it with `Arc`, give each stream its own state.
 pub struct WhisperEngine {
     context: WhisperContext,
     threads: usize,
+    eot: i32,
 }
 
 impl WhisperEngine {
@@ -37,41 +40,31 @@ impl WhisperEngine {
                 path: path.to_owned(),
                 detail: e.to_string(),
             })?;
+        let eot = context.token_eot();
         Ok(WhisperEngine {
             context,
             threads: threads.max(1),
+            eot,
         })
     }
 
-    /// Transcribes 16 kHz mono samples. `language` is `en`, `zh` or `auto`.
+    pub(crate) fn context(&self) -> &WhisperContext {
+        &self.context
+    }
+
+    /// The end-of-text token; text tokens have smaller ids.
+    pub(crate) fn eot_token(&self) -> i32 {
+        self.eot
+    }
+
+    /// Transcribes a whole 16 kHz mono clip. `language` is `en`, `zh` or `auto`.
     pub fn transcribe(&self, samples: &[f32], language: &str) -> Result<String, AsrError> {
-        let language = match language {
-            "en" | "zh" => Some(language),
-            "auto" => None,
-            other => return Err(AsrError::Language(other.to_string())),
+        let options = AsrOptions {
+            language: Language::parse(language)?,
+            threads: self.threads,
+            ..AsrOptions::default()
         };
-        let mut state = self
-            .context
-            .create_state()
-            .map_err(|e| AsrError::Inference(e.to_string()))?;
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        params.set_n_threads(self.threads as i32);
-        params.set_language(language);
-        params.set_print_special(false);
-        params.set_print_progress(false);
-        params.set_print_realtime(false);
-        params.set_print_timestamps(false);
-        params.set_no_context(true);
-        state
-            .full(params, samples)
-            .map_err(|e| AsrError::Inference(e.to_string()))?;
-        let mut text = String::new();
-        for segment in state.as_iter() {
-            let piece = segment
-                .to_str_lossy()
-                .map_err(|e| AsrError::Inference(e.to_string()))?;
-            text.push_str(&piece);
-        }
-        Ok(text.trim().to_string())
+        let mut state = self.create_state()?;
+        self.run(&mut state, samples, &options)
     }
 }

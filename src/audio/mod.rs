@@ -1,9 +1,14 @@
-//! Audio in memory: WAV files and offline resampling. (Streaming DSP, G.711 and frame
-//! chunking arrive with the speech-engines issue.)
+//! Audio: frames with media time, G.711, fixed-size chunking, resampling (whole clips and
+//! real-time streams) and WAV files. Cheap DSP: it runs inline in the media task.
 
+pub mod chunker;
+pub mod frame;
 pub mod g711;
 pub mod resample;
+pub mod stream_resampler;
 pub mod wav;
+
+pub use frame::AudioFrame;
 
 /// A mono clip of f32 samples in [-1, 1] at a known rate.
 #[derive(Debug, Clone, PartialEq)]

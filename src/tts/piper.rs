@@ -13,16 +13,30 @@ pub enum TtsError {
     Load { path: PathBuf, detail: String },
     #[error("Piper could not speak {text:?}: {detail}")]
     Synthesis { text: String, detail: String },
+    #[error("text of {chars} characters is too long to speak (at most {max})")]
+    TooLong { chars: usize, max: usize },
+    #[error("cannot produce speech at the call's rate: {0}")]
+    Output(String),
 }
 
 pub struct PiperVoice {
     piper: piper_rs::Piper,
+    sample_rate: u32,
 }
 
 impl PiperVoice {
     /// Loads `voice.onnx` and `voice.onnx.json`. ONNX Runtime must be initialised first,
     /// which the `OrtRuntime` token proves.
-    pub fn load(_ort: &OrtRuntime, onnx: &Path) -> Result<PiperVoice, TtsError> {
+    pub fn load(ort: &OrtRuntime, onnx: &Path) -> Result<PiperVoice, TtsError> {
+        Self::load_with_threads(ort, onnx, 2)
+    }
+
+    /// As [`Self::load`], with ONNX Runtime using `threads` threads for one synthesis.
+    pub fn load_with_threads(
+        _ort: &OrtRuntime,
+        onnx: &Path,
+        threads: usize,
+    ) -> Result<PiperVoice, TtsError> {
         let mut config = onnx.as_os_str().to_owned();
         config.push(".json");
         let config = PathBuf::from(config);
@@ -31,15 +45,39 @@ impl PiperVoice {
                 return Err(TtsError::Missing(path.to_owned()));
             }
         }
-        let piper = piper_rs::Piper::new(onnx, &config).map_err(|e| TtsError::Load {
+        let load_err = |detail: String| TtsError::Load {
             path: onnx.to_owned(),
-            detail: e.to_string(),
-        })?;
-        Ok(PiperVoice { piper })
+            detail,
+        };
+        let text = std::fs::read_to_string(&config).map_err(|e| load_err(e.to_string()))?;
+        let model_config: piper_rs::ModelConfig = serde_json::from_str(&text)
+            .map_err(|e| load_err(format!("{}: {e}", config.display())))?;
+        let sample_rate = model_config.audio.sample_rate;
+        if sample_rate == 0 {
+            return Err(load_err("its .onnx.json has a sample rate of 0".into()));
+        }
+        let session = ort::session::Session::builder()
+            .and_then(|b| Ok(b.with_intra_threads(threads.max(1))?))
+            .and_then(|mut b| b.commit_from_file(onnx))
+            .map_err(|e| load_err(e.to_string()))?;
+        let piper = piper_rs::Piper::from_session(session, model_config);
+        Ok(PiperVoice { piper, sample_rate })
     }
 
-    /// Speaks `text` at the voice's own rate.
+    /// The rate the voice speaks at (22050 Hz for medium voices).
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// Speaks `text` (already normalized) at the voice's own rate. Text with nothing to say
+    /// gives an empty clip.
     pub fn speak(&mut self, text: &str) -> Result<Clip, TtsError> {
+        if !text.chars().any(char::is_alphanumeric) {
+            return Ok(Clip {
+                samples: Vec::new(),
+                sample_rate: self.sample_rate,
+            });
+        }
         let (samples, sample_rate) = self
             .piper
             .create(text, false, None, None, None, None)

@@ -1,0 +1,284 @@
+//! One caller's speech recognition: audio accumulates while they talk, a partial transcript is
+//! decoded every `partial_every` of new audio, and the final one at the end of the turn.
+//!
+//! The model is shared ([`WhisperEngine`]); the [`AsrStream`] owns its whisper state and
+//! buffers. Decoding blocks for a few hundred milliseconds: streams run on an engine thread.
+//! Out of silence or noise no text comes: the pipeline only feeds speech the VAD found, and
+//! segments Whisper itself judges to be no speech (no-speech probability and average token
+//! log-probability, the rule Whisper uses) are dropped.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use whisper_rs::{FullParams, SamplingStrategy, WhisperState};
+
+use super::SAMPLE_RATE;
+use super::digits::digits_as_ids;
+use super::whisper::{AsrError, WhisperEngine};
+
+/// The language Whisper is told to expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    En,
+    Zh,
+    /// Detect per utterance.
+    Auto,
+}
+
+impl Language {
+    pub fn parse(code: &str) -> Result<Language, AsrError> {
+        match code {
+            "en" => Ok(Language::En),
+            "zh" => Ok(Language::Zh),
+            "auto" => Ok(Language::Auto),
+            other => Err(AsrError::Language(other.to_string())),
+        }
+    }
+
+    fn whisper_code(self) -> Option<&'static str> {
+        match self {
+            Language::En => Some("en"),
+            Language::Zh => Some("zh"),
+            Language::Auto => None,
+        }
+    }
+}
+
+/// Words Whisper should expect on a shop's hotline; it steers spelling (refund, not "re-fund")
+/// and makes it write order numbers as digits.
+pub const DOMAIN_PROMPT_EN: &str = "Customer service call about an order. Order 100042, tracking number 1Z999AA10123456784, refund, return, exchange, cancel, delivery, address.";
+/// The same in Simplified Chinese (also makes Whisper write Simplified characters).
+pub const DOMAIN_PROMPT_ZH: &str =
+    "客服电话，关于订单。订单号100042，退款，退货，换货，取消订单，物流，收货地址。";
+
+#[derive(Debug, Clone)]
+pub struct AsrOptions {
+    pub language: Language,
+    /// Decode a partial transcript after this much new audio (zero: never).
+    pub partial_every: Duration,
+    /// A segment whose no-speech probability is above this *and* whose average token
+    /// log-probability is below `min_avg_logprob` is treated as silence.
+    pub no_speech_threshold: f32,
+    pub min_avg_logprob: f32,
+    /// A segment with an average token log-probability below this is dropped whatever its
+    /// no-speech probability (real speech measured -0.1 to -0.6; hallucinations -3).
+    pub unsure_logprob: f32,
+    /// Utterances quieter than this RMS (about -60 dBFS) are silence: no decode at all.
+    pub silence_rms: f32,
+    /// Longest utterance kept; older audio is dropped (Whisper hears 30 s at most).
+    pub max_utterance: Duration,
+    pub threads: usize,
+}
+
+impl Default for AsrOptions {
+    fn default() -> Self {
+        AsrOptions {
+            language: Language::En,
+            partial_every: Duration::from_millis(1000),
+            no_speech_threshold: 0.6,
+            min_avg_logprob: -1.0,
+            unsure_logprob: -2.0,
+            silence_rms: 0.001,
+            max_utterance: Duration::from_secs(28),
+            threads: 2,
+        }
+    }
+}
+
+/// A transcript of the utterance so far (partial) or of the whole turn (final).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    pub text: String,
+    pub is_final: bool,
+    /// Audio the transcript covers.
+    pub audio: Duration,
+    /// Wall time the decode took.
+    pub decode_time: Duration,
+}
+
+pub struct AsrStream {
+    engine: Arc<WhisperEngine>,
+    state: WhisperState,
+    options: AsrOptions,
+    audio: Vec<f32>,
+    decoded_up_to: usize,
+}
+
+/// Whisper's encoder sees 50 frames per second (1500 for 30 s).
+const CTX_FRAMES_PER_SECOND: usize = 50;
+/// whisper.cpp refuses input shorter than a second; shorter utterances are padded with silence.
+const MIN_SAMPLES: usize = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 20;
+
+impl AsrStream {
+    pub fn new(engine: Arc<WhisperEngine>, options: AsrOptions) -> Result<AsrStream, AsrError> {
+        let state = engine.create_state()?;
+        let capacity = options.max_utterance.as_secs() as usize * SAMPLE_RATE as usize;
+        Ok(AsrStream {
+            engine,
+            state,
+            options,
+            audio: Vec::with_capacity(capacity),
+            decoded_up_to: 0,
+        })
+    }
+
+    pub fn set_language(&mut self, language: Language) {
+        self.options.language = language;
+    }
+
+    /// Adds 16 kHz speech. Returns a partial transcript when enough new audio has arrived.
+    pub fn push(&mut self, samples: &[f32]) -> Result<Option<Transcript>, AsrError> {
+        let max = self.options.max_utterance.as_secs_f64() * f64::from(SAMPLE_RATE);
+        self.audio.extend_from_slice(samples);
+        if self.audio.len() as f64 > max {
+            let excess = self.audio.len() - max as usize;
+            self.audio.drain(..excess);
+            self.decoded_up_to = self.decoded_up_to.saturating_sub(excess);
+        }
+        let every = (self.options.partial_every.as_secs_f64() * f64::from(SAMPLE_RATE)) as usize;
+        if every == 0 || self.audio.len() - self.decoded_up_to < every {
+            return Ok(None);
+        }
+        self.decoded_up_to = self.audio.len();
+        self.decode(false).map(Some)
+    }
+
+    /// Audio held for the current utterance.
+    pub fn buffered(&self) -> Duration {
+        Duration::from_secs_f64(self.audio.len() as f64 / f64::from(SAMPLE_RATE))
+    }
+
+    /// The end of the turn: the final transcript of everything pushed; the stream is then empty.
+    pub fn finish(&mut self) -> Result<Transcript, AsrError> {
+        let result = self.decode(true);
+        self.reset();
+        result
+    }
+
+    /// Drops the utterance (barge-in cancelled, or the caller went on after a speculative end).
+    pub fn reset(&mut self) {
+        self.audio.clear();
+        self.decoded_up_to = 0;
+    }
+
+    fn decode(&mut self, is_final: bool) -> Result<Transcript, AsrError> {
+        let started = Instant::now();
+        let audio = Duration::from_secs_f64(self.audio.len() as f64 / f64::from(SAMPLE_RATE));
+        let rms = if self.audio.is_empty() {
+            0.0
+        } else {
+            (self.audio.iter().map(|s| s * s).sum::<f32>() / self.audio.len() as f32).sqrt()
+        };
+        if rms < self.options.silence_rms {
+            return Ok(Transcript {
+                text: String::new(),
+                is_final,
+                audio,
+                decode_time: started.elapsed(),
+            });
+        }
+        let mut padded;
+        let samples: &[f32] = if self.audio.len() < MIN_SAMPLES {
+            padded = Vec::with_capacity(MIN_SAMPLES);
+            padded.extend_from_slice(&self.audio);
+            padded.resize(MIN_SAMPLES, 0.0);
+            &padded
+        } else {
+            &self.audio
+        };
+        let text = self.engine.run(&mut self.state, samples, &self.options)?;
+        Ok(Transcript {
+            text,
+            is_final,
+            audio,
+            decode_time: started.elapsed(),
+        })
+    }
+}
+
+/// `audio_ctx` for `samples` of 16 kHz audio: just enough encoder frames, plus a margin.
+/// This is the big speed lever for short utterances (the full context is 30 s).
+pub fn audio_ctx_for(samples: usize) -> i32 {
+    let frames = samples.div_ceil(SAMPLE_RATE as usize / CTX_FRAMES_PER_SECOND);
+    (frames + 64).clamp(128, 1500) as i32
+}
+
+impl WhisperEngine {
+    /// A fresh per-stream state of this model.
+    pub fn create_state(&self) -> Result<WhisperState, AsrError> {
+        self.context()
+            .create_state()
+            .map_err(|e| AsrError::Inference(e.to_string()))
+    }
+
+    /// Decodes `samples` (16 kHz) on `state`; returns the text with no-speech segments dropped
+    /// and spoken IDs written as digits.
+    pub fn run(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        options: &AsrOptions,
+    ) -> Result<String, AsrError> {
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(options.threads.max(1) as i32);
+        params.set_language(options.language.whisper_code());
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        params.set_no_context(true);
+        params.set_single_segment(false);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        params.set_temperature(0.0);
+        // Whisper's temperature fallback stays on: it is what breaks a repetition loop
+        // ("Yes. Yes. Yes. ...") on very short input. The token cap bounds the rest: nobody
+        // says more than about eight tokens a second.
+        let seconds = samples.len() / SAMPLE_RATE as usize + 1;
+        params.set_max_tokens((16 + 8 * seconds) as i32);
+        params.set_audio_ctx(audio_ctx_for(samples.len()));
+        let prompt = match options.language {
+            Language::Zh => DOMAIN_PROMPT_ZH,
+            Language::En | Language::Auto => DOMAIN_PROMPT_EN,
+        };
+        params.set_initial_prompt(prompt);
+        state
+            .full(params, samples)
+            .map_err(|e| AsrError::Inference(e.to_string()))?;
+        let mut text = String::new();
+        for segment in state.as_iter() {
+            let n = segment.n_tokens();
+            let mut logprob_sum = 0.0f32;
+            let mut counted = 0;
+            for t in 0..n {
+                if let Some(token) = segment.get_token(t) {
+                    let data = token.token_data();
+                    // Timestamps and special tokens have ids past the text vocabulary.
+                    if data.id < self.eot_token() {
+                        logprob_sum += data.plog;
+                        counted += 1;
+                    }
+                }
+            }
+            let avg_logprob = if counted == 0 {
+                f32::NEG_INFINITY
+            } else {
+                logprob_sum / counted as f32
+            };
+            let no_speech = segment.no_speech_probability();
+            tracing::debug!(no_speech, avg_logprob, "whisper segment");
+            let whisper_rule =
+                no_speech > options.no_speech_threshold && avg_logprob < options.min_avg_logprob;
+            // whisper.cpp's no-speech probability stays near zero for digital silence, on which
+            // Whisper still "hears" a word like "You" at very low confidence: drop those too.
+            if counted == 0 || whisper_rule || avg_logprob < options.unsure_logprob {
+                continue;
+            }
+            let piece = segment
+                .to_str_lossy()
+                .map_err(|e| AsrError::Inference(e.to_string()))?;
+            text.push_str(&piece);
+        }
+        Ok(digits_as_ids(text.trim()))
+    }
+}

@@ -1,0 +1,4 @@
+//! Command implementations of the `hotline` binary (errors are `anyhow` here, at the edge).
+
+pub mod speak;
+pub mod transcribe;

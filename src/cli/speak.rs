@@ -1,0 +1,40 @@
+//! `hotline speak "TEXT" -o OUT.wav [--rate 8000]`: what the assistant would say, as a file.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use hotline::audio::{Clip, wav};
+use hotline::config::Config;
+use hotline::onnx_runtime;
+use hotline::tts::PiperVoice;
+use hotline::tts::speaker::{CancelToken, Speaker};
+
+/// Rates a call can run at.
+pub const RATES: [u32; 5] = [8_000, 16_000, 22_050, 24_000, 48_000];
+
+pub fn run(config: &Config, text: &str, out: &Path, rate: Option<u32>) -> Result<()> {
+    let ort = onnx_runtime::init(&config.models.onnxruntime)?;
+    let voice = PiperVoice::load(&ort, &config.tts.voice)?;
+    let rate = rate.unwrap_or(voice.sample_rate());
+    if !RATES.contains(&rate) {
+        bail!("--rate {rate}: choose one of {RATES:?}");
+    }
+    let mut speaker = Speaker::new(voice, rate, 20)?;
+    let mut samples = Vec::new();
+    speaker.speak(text, &CancelToken::new(), |frame| {
+        samples.extend_from_slice(frame)
+    })?;
+    if samples.is_empty() {
+        eprintln!("nothing to say in {text:?}; writing an empty file");
+    }
+    wav::write(
+        out,
+        &Clip {
+            samples,
+            sample_rate: rate,
+        },
+    )?;
+    println!("{}", out.display());
+    Ok(())
+}

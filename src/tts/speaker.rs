@@ -1,0 +1,262 @@
+//! Speaking replies into a call: text normalization, clause by clause synthesis (the first
+//! clause plays while the rest is synthesized), resampling to the call's rate, fixed-size
+//! frames, cancellation between any two frames (barge-in), and a cache of phrases every call
+//! uses (greeting, "one moment", goodbye) synthesized once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::clauses::split_clauses;
+use super::normalize::normalize;
+use super::piper::{PiperVoice, TtsError};
+use crate::audio::stream_resampler::StreamResampler;
+
+/// Longest text `speak` accepts; a reply is a few sentences.
+pub const MAX_TEXT_CHARS: usize = 8_000;
+/// Clauses longer than this are cut at a word boundary (Piper's input stays small).
+const MAX_CLAUSE_CHARS: usize = 240;
+
+/// Shared flag that stops speech at the next frame boundary.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How a `speak` call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpeakOutcome {
+    Finished { frames: usize },
+    Cancelled { frames: usize },
+}
+
+/// Phrases worth synthesizing before the first call.
+pub const STOCK_PHRASES_EN: [&str; 3] = [
+    "Hello, thanks for calling. How can I help you today?",
+    "One moment, let me check that for you.",
+    "Thank you for calling. Goodbye!",
+];
+
+/// One voice speaking at one call rate.
+pub struct Speaker {
+    voice: PiperVoice,
+    rate: u32,
+    frame_len: usize,
+    resampler: StreamResampler,
+    cache: HashMap<String, Arc<[f32]>>,
+    scratch: Vec<f32>,
+    frame: Vec<f32>,
+}
+
+impl Speaker {
+    /// `rate` is the call's sample rate, `frame_ms` the frame size handed to the transport.
+    pub fn new(voice: PiperVoice, rate: u32, frame_ms: u32) -> Result<Speaker, TtsError> {
+        let frame_len = (rate as usize * frame_ms as usize) / 1000;
+        if frame_len == 0 {
+            return Err(TtsError::Output(format!(
+                "{frame_ms} ms frames at {rate} Hz are empty"
+            )));
+        }
+        let resampler = StreamResampler::new(voice.sample_rate(), rate)
+            .map_err(|e| TtsError::Output(e.to_string()))?;
+        Ok(Speaker {
+            voice,
+            rate,
+            frame_len,
+            resampler,
+            cache: HashMap::new(),
+            scratch: Vec::new(),
+            frame: Vec::with_capacity(frame_len),
+        })
+    }
+
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Synthesizes `phrases` now so that speaking them later costs nothing.
+    pub fn warm_cache(&mut self, phrases: &[&str]) -> Result<(), TtsError> {
+        for phrase in phrases {
+            let key = normalize(phrase);
+            if key.is_empty() || self.cache.contains_key(&key) {
+                continue;
+            }
+            let audio = self.synthesize_at_rate(&key)?;
+            self.cache.insert(key, audio.into());
+        }
+        Ok(())
+    }
+
+    pub fn is_cached(&self, text: &str) -> bool {
+        self.cache.contains_key(&normalize(text))
+    }
+
+    /// Speaks `text`, calling `on_frame` with each frame of `frame_ms` (the last one padded
+    /// with silence). Stops before the next frame once `cancel` is set.
+    pub fn speak(
+        &mut self,
+        text: &str,
+        cancel: &CancelToken,
+        mut on_frame: impl FnMut(&[f32]),
+    ) -> Result<SpeakOutcome, TtsError> {
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(TtsError::TooLong {
+                chars,
+                max: MAX_TEXT_CHARS,
+            });
+        }
+        let normalized = normalize(text);
+        let mut frames = 0;
+        if let Some(audio) = self.cache.get(&normalized).cloned() {
+            return Ok(self.emit(&audio, cancel, &mut frames, &mut on_frame, true));
+        }
+        for clause in split_clauses(&normalized).iter().flat_map(|c| cut_long(c)) {
+            if cancel.is_cancelled() {
+                return Ok(SpeakOutcome::Cancelled { frames });
+            }
+            let audio = self.synthesize_at_rate(&clause)?;
+            if let SpeakOutcome::Cancelled { .. } =
+                self.emit(&audio, cancel, &mut frames, &mut on_frame, false)
+            {
+                self.frame.clear();
+                return Ok(SpeakOutcome::Cancelled { frames });
+            }
+        }
+        // The partial last frame, padded with silence.
+        if !self.frame.is_empty() && !cancel.is_cancelled() {
+            self.frame.resize(self.frame_len, 0.0);
+            on_frame(&self.frame);
+            frames += 1;
+        }
+        self.frame.clear();
+        Ok(SpeakOutcome::Finished { frames })
+    }
+
+    fn synthesize_at_rate(&mut self, text: &str) -> Result<Vec<f32>, TtsError> {
+        let clip = self.voice.speak(text)?;
+        self.resampler.reset();
+        self.scratch.clear();
+        let mut out = Vec::with_capacity(
+            clip.samples.len() * self.rate as usize / clip.sample_rate.max(1) as usize + 1024,
+        );
+        let delay = self.resampler.delay();
+        self.resampler
+            .push(&clip.samples, &mut out)
+            .and_then(|()| self.resampler.flush(&mut out))
+            .map_err(|e| TtsError::Output(e.to_string()))?;
+        // Drop the resampler's delay and the flush padding beyond the clip's own length.
+        let expected = (clip.samples.len() as u64 * u64::from(self.rate)
+            / u64::from(clip.sample_rate.max(1))) as usize;
+        let start = delay.min(out.len());
+        let end = (start + expected).min(out.len());
+        Ok(out[start..end].to_vec())
+    }
+
+    /// Emits `audio` in frames, continuing the partial frame of the previous clause.
+    fn emit(
+        &mut self,
+        audio: &[f32],
+        cancel: &CancelToken,
+        frames: &mut usize,
+        on_frame: &mut impl FnMut(&[f32]),
+        last: bool,
+    ) -> SpeakOutcome {
+        for &sample in audio {
+            self.frame.push(sample);
+            if self.frame.len() == self.frame_len {
+                if cancel.is_cancelled() {
+                    self.frame.clear();
+                    return SpeakOutcome::Cancelled { frames: *frames };
+                }
+                on_frame(&self.frame);
+                *frames += 1;
+                self.frame.clear();
+            }
+        }
+        if last && !self.frame.is_empty() && !cancel.is_cancelled() {
+            self.frame.resize(self.frame_len, 0.0);
+            on_frame(&self.frame);
+            *frames += 1;
+            self.frame.clear();
+        }
+        if cancel.is_cancelled() {
+            SpeakOutcome::Cancelled { frames: *frames }
+        } else {
+            SpeakOutcome::Finished { frames: *frames }
+        }
+    }
+}
+
+/// Cuts a clause longer than [`MAX_CLAUSE_CHARS`] at word boundaries.
+fn cut_long(clause: &str) -> Vec<String> {
+    if clause.chars().count() <= MAX_CLAUSE_CHARS {
+        return vec![clause.to_string()];
+    }
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for word in clause.split_whitespace() {
+        if !current.is_empty()
+            && current.chars().count() + 1 + word.chars().count() > MAX_CLAUSE_CHARS
+        {
+            pieces.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        // A single "word" longer than the limit (no spaces at all) is cut by characters.
+        if word.chars().count() > MAX_CLAUSE_CHARS {
+            let chars: Vec<char> = word.chars().collect();
+            for part in chars.chunks(MAX_CLAUSE_CHARS) {
+                pieces.push(part.iter().collect());
+            }
+            continue;
+        }
+        current.push_str(word);
+    }
+    if !current.trim().is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_clauses_are_cut_at_words() {
+        let clause = "word ".repeat(200);
+        let pieces = cut_long(clause.trim());
+        assert!(pieces.len() >= 4);
+        assert!(pieces.iter().all(|p| p.chars().count() <= MAX_CLAUSE_CHARS));
+        assert_eq!(pieces.join(" ").split_whitespace().count(), 200);
+        let blob = "x".repeat(1000);
+        assert!(
+            cut_long(&blob)
+                .iter()
+                .all(|p| p.chars().count() <= MAX_CLAUSE_CHARS)
+        );
+    }
+
+    #[test]
+    fn cancel_token_is_shared() {
+        let a = CancelToken::new();
+        let b = a.clone();
+        assert!(!b.is_cancelled());
+        a.cancel();
+        assert!(b.is_cancelled());
+    }
+}

@@ -1,0 +1,42 @@
+//! Piper speaks a customer-service sentence, it goes through the phone path (8 kHz, G.711
+//! mu-law and A-law), Whisper transcribes it back, and the words match.
+
+mod common;
+
+use hotline::asr::WhisperEngine;
+use hotline::audio::g711::Law;
+use hotline::audio::{Clip, resample};
+use hotline::tts::PiperVoice;
+use hotline::tts::speaker::{CancelToken, Speaker};
+
+#[test]
+fn speech_survives_the_phone_line() {
+    let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    let mut speaker = Speaker::new(voice, 8_000, 20).unwrap();
+    let sentence = "Your order has shipped and should arrive on Friday.";
+    let mut pcm = Vec::new();
+    speaker
+        .speak(sentence, &CancelToken::new(), |f| pcm.extend_from_slice(f))
+        .unwrap();
+    let whisper = WhisperEngine::load(&common::model("ggml-base.bin"), 2).unwrap();
+    for law in [Law::MuLaw, Law::ALaw] {
+        let mut wire = Vec::new();
+        law.encode_f32(&pcm, &mut wire);
+        let mut decoded = Vec::new();
+        law.decode_f32(&wire, &mut decoded);
+        let clip = resample::to_rate(
+            &Clip {
+                samples: decoded,
+                sample_rate: 8_000,
+            },
+            16_000,
+        )
+        .unwrap();
+        let heard = whisper.transcribe(&clip.samples, "en").unwrap();
+        assert_eq!(
+            common::words(&heard),
+            common::words(sentence),
+            "{law:?}: heard {heard:?}"
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! Speaking into a call: frames at the call's rate, cancellation within one frame, the phrase
+//! cache, and text with nothing to say.
+
+mod common;
+
+use hotline::tts::PiperVoice;
+use hotline::tts::speaker::{CancelToken, MAX_TEXT_CHARS, STOCK_PHRASES_EN, SpeakOutcome, Speaker};
+
+fn speaker(rate: u32) -> Speaker {
+    let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    Speaker::new(voice, rate, 20).unwrap()
+}
+
+#[test]
+fn frames_come_at_the_call_rate() {
+    for rate in [8_000, 16_000, 48_000] {
+        let mut s = speaker(rate);
+        let mut frames = Vec::new();
+        let outcome = s
+            .speak(
+                "Your refund of $79.99 was issued on November 28.",
+                &CancelToken::new(),
+                |f| frames.push(f.to_vec()),
+            )
+            .unwrap();
+        assert!(matches!(outcome, SpeakOutcome::Finished { frames: n } if n == frames.len()));
+        assert!(frames.iter().all(|f| f.len() == rate as usize / 50));
+        let seconds = frames.len() as f64 * 0.02;
+        assert!((1.5..12.0).contains(&seconds), "{seconds} s at {rate} Hz");
+        let energy: f32 = frames.iter().flatten().map(|s| s * s).sum();
+        assert!(energy > 1.0, "silent speech at {rate} Hz");
+    }
+}
+
+#[test]
+fn cancel_stops_within_one_frame() {
+    let mut s = speaker(8_000);
+    let cancel = CancelToken::new();
+    let mut frames = 0;
+    let outcome = s
+        .speak("This is a long answer. It has several sentences, so that there is a lot to say. And it goes on.", &cancel, |_| {
+            frames += 1;
+            if frames == 5 {
+                cancel.cancel(); // the caller barged in while frame 5 was playing
+            }
+        })
+        .unwrap();
+    assert_eq!(outcome, SpeakOutcome::Cancelled { frames: 5 });
+    assert_eq!(frames, 5, "no frame after the cancel");
+}
+
+#[test]
+fn stock_phrases_are_cached() {
+    let mut s = speaker(8_000);
+    s.warm_cache(&STOCK_PHRASES_EN).unwrap();
+    assert!(s.is_cached(STOCK_PHRASES_EN[1]));
+    let mut frames = 0;
+    s.speak(STOCK_PHRASES_EN[1], &CancelToken::new(), |_| frames += 1)
+        .unwrap();
+    assert!(frames > 50);
+}
+
+#[test]
+fn symbols_emoji_and_absurd_text_are_handled() {
+    let mut s = speaker(8_000);
+    let mut frames = 0;
+    for nothing in ["", "   ", "!!! ??? ...", "🙂🙂🙂", "— * # —"] {
+        let outcome = s
+            .speak(nothing, &CancelToken::new(), |_| frames += 1)
+            .unwrap();
+        assert_eq!(outcome, SpeakOutcome::Finished { frames: 0 }, "{nothing:?}");
+    }
+    let long = "a".repeat(MAX_TEXT_CHARS + 1);
+    assert!(s.speak(&long, &CancelToken::new(), |_| {}).is_err());
+    // One very long word with no spaces is cut, not fed whole to Piper.
+    let outcome = s
+        .speak(&"ab".repeat(400), &CancelToken::new(), |_| {})
+        .unwrap();
+    assert!(matches!(outcome, SpeakOutcome::Finished { .. }));
+}
