@@ -2,6 +2,7 @@
 //! calls, a per-call [`AsrStream`] with its own state, partial and final transcripts.
 
 pub mod digits;
+pub mod repeats;
 pub mod stream;
 pub mod whisper;
 

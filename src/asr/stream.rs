@@ -14,6 +14,7 @@ use whisper_rs::{FullParams, SamplingStrategy, WhisperState};
 
 use super::SAMPLE_RATE;
 use super::digits::digits_as_ids;
+use super::repeats::collapse_repeats;
 use super::whisper::{AsrError, WhisperEngine};
 
 /// The language Whisper is told to expect.
@@ -231,9 +232,11 @@ impl WhisperEngine {
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
         params.set_temperature(0.0);
-        // Whisper's temperature fallback stays on: it is what breaks a repetition loop
-        // ("Yes. Yes. Yes. ...") on very short input. The token cap bounds the rest: nobody
-        // says more than about eight tokens a second.
+        // One greedy pass, no temperature fallback (it re-decodes up to five times when
+        // unsure: seconds of latency). Its job, breaking repetition loops on short clips, is
+        // done by the token cap (nobody says more than about eight tokens a second) and by
+        // dropping repeated segments below.
+        params.set_temperature_inc(0.0);
         let seconds = samples.len() / SAMPLE_RATE as usize + 1;
         params.set_max_tokens((16 + 8 * seconds) as i32);
         params.set_audio_ctx(audio_ctx_for(samples.len()));
@@ -246,6 +249,7 @@ impl WhisperEngine {
             .full(params, samples)
             .map_err(|e| AsrError::Inference(e.to_string()))?;
         let mut text = String::new();
+        let mut last_piece = String::new();
         for segment in state.as_iter() {
             let n = segment.n_tokens();
             let mut logprob_sum = 0.0f32;
@@ -277,8 +281,14 @@ impl WhisperEngine {
             let piece = segment
                 .to_str_lossy()
                 .map_err(|e| AsrError::Inference(e.to_string()))?;
+            // Whisper's known failure on short clips is to say the same segment again and
+            // again; a caller does not repeat a sentence word for word within one turn.
+            if piece.trim() == last_piece.trim() {
+                continue;
+            }
             text.push_str(&piece);
+            last_piece = piece.into_owned();
         }
-        Ok(digits_as_ids(text.trim()))
+        Ok(digits_as_ids(&collapse_repeats(text.trim())))
     }
 }

@@ -240,5 +240,12 @@ pub fn render(bench: &AsrBench, threads: usize) -> String {
             r.ours_final_s / r.audio_s,
         ));
     }
+    out.push_str("transcripts (ours | theirs):\n");
+    for r in &bench.rows {
+        out.push_str(&format!(
+            "  {:<32} {} | {}\n",
+            r.name, r.ours_text, r.theirs_text
+        ));
+    }
     out
 }
