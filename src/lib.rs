@@ -5,6 +5,7 @@
 pub mod asr;
 pub mod audio;
 pub mod bench;
+pub mod cancel;
 pub mod config;
 pub mod llm;
 pub mod models;

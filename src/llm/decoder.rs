@@ -167,19 +167,51 @@ impl Decoder {
         Ok(logits)
     }
 
+    /// Keeps only the first `keep` tokens of `cache` (prefix reuse: the rest is recomputed).
+    pub fn truncate(&self, cache: &mut KvCache, keep: usize) -> Result<(), LlmError> {
+        if keep >= cache.len {
+            return Ok(());
+        }
+        if cache.layers.len() != self.config.n_layers {
+            return Err(LlmError::Inference(
+                "this KV cache was invalidated by an earlier error".into(),
+            ));
+        }
+        if keep == 0 {
+            *cache = self.empty_cache()?;
+            return Ok(());
+        }
+        let (heads, dim) = (self.config.n_kv_heads, self.config.head_dim);
+        let past = cache.len;
+        let cut = |value: &DynValue| -> Result<DynValue, LlmError> {
+            let (_, data) = value.try_extract_tensor::<f32>().map_err(infer_err)?;
+            if data.len() != heads * past * dim {
+                return Err(LlmError::Inference(
+                    "KV cache has an unexpected shape".into(),
+                ));
+            }
+            let mut kept = Vec::with_capacity(heads * keep * dim);
+            for h in 0..heads {
+                let start = h * past * dim;
+                kept.extend_from_slice(&data[start..start + keep * dim]);
+            }
+            Ok(Tensor::from_array(([1usize, heads, keep, dim], kept))
+                .map_err(infer_err)?
+                .into_dyn())
+        };
+        let mut layers = Vec::with_capacity(cache.layers.len());
+        for (k, v) in &cache.layers {
+            layers.push((cut(k)?, cut(v)?));
+        }
+        cache.layers = layers;
+        cache.len = keep;
+        Ok(())
+    }
+
     /// The vocabulary size the model's logits have.
     pub fn vocab_size(&self) -> usize {
         self.config.vocab_size
     }
 }
 
-/// Index of the largest value (the first one on ties).
-pub fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
-}
+pub use super::sampling::argmax;

@@ -1,10 +1,18 @@
-//! Text in, text out: tokenization and greedy generation on a [`Decoder`].
+//! Text generation on a [`Decoder`]: tokenization, sampling, streaming text out as it is
+//! generated, stop strings, cancellation, and **prefix KV-cache reuse**: a [`Sequence`] keeps
+//! the tokens its cache holds, so when the next prompt starts with them (the system prompt,
+//! the conversation so far) only the new tokens are computed.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use tokenizers::Tokenizer;
 
-use super::decoder::{Decoder, LlmError, argmax};
+use super::decoder::{Decoder, KvCache, LlmError};
+use super::model_config::LlmModelConfig;
+use super::sampling::{Rng, Sampling, sample};
+use crate::cancel::CancelToken;
+use crate::onnx_runtime::OrtRuntime;
 
 /// Loads a Hugging Face `tokenizer.json`.
 pub fn load_tokenizer(path: &Path) -> Result<Tokenizer, LlmError> {
@@ -25,43 +33,291 @@ pub fn encode(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>, LlmError> {
         .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))
 }
 
-/// Continues `prompt` greedily for at most `max_new` tokens, stopping at the end-of-text
-/// token or a stop string. Returns the new text only.
-pub fn greedy(
-    decoder: &mut Decoder,
-    tokenizer: &Tokenizer,
-    prompt: &str,
-    max_new: usize,
-) -> Result<String, LlmError> {
-    let prompt_ids = encode(tokenizer, prompt)?;
-    if prompt_ids.is_empty() {
-        return Err(LlmError::Inference(
-            "the prompt encodes to no tokens".into(),
-        ));
-    }
-    let mut stop_ids = decoder.config().stop_token_ids.clone();
-    stop_ids.extend(tokenizer.token_to_id(&decoder.config().eos_token));
-    let stops = decoder.config().stop_strings.clone();
-    let vocab = decoder.vocab_size();
-    let mut cache = decoder.empty_cache()?;
-    let logits = decoder.forward(&mut cache, &prompt_ids)?;
-    let mut next = argmax(&logits[logits.len() - vocab..]) as u32;
-    let mut generated: Vec<u32> = Vec::new();
-    let mut text = String::new();
-    for _ in 0..max_new {
-        if stop_ids.contains(&next) {
-            break;
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub max_new_tokens: usize,
+    pub sampling: Sampling,
+    /// Text that ends the reply (not included in it), besides the model's own stop tokens.
+    pub stop: Vec<String>,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            max_new_tokens: 128,
+            sampling: Sampling::Greedy,
+            stop: Vec::new(),
         }
-        generated.push(next);
-        text = tokenizer
-            .decode(&generated, false)
-            .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))?;
-        if let Some(cut) = stops.iter().filter_map(|s| text.find(s.as_str())).min() {
-            text.truncate(cut);
-            break;
-        }
-        let logits = decoder.forward(&mut cache, &[next])?;
-        next = argmax(&logits) as u32;
     }
-    Ok(text)
+}
+
+/// Why generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// The model's end-of-turn token.
+    EndOfText,
+    StopString,
+    MaxTokens,
+    Cancelled,
+    ContextFull,
+}
+
+/// What one `generate` call did.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    pub text: String,
+    pub tokens: usize,
+    pub prompt_tokens: usize,
+    /// Prompt tokens whose keys and values came from the cache instead of being computed.
+    pub reused_tokens: usize,
+    /// From the call to the first generated token (prefill plus one step).
+    pub time_to_first_token: Duration,
+    pub elapsed: Duration,
+    pub stop: StopReason,
+}
+
+/// One conversation's tokens and the KV cache that holds them.
+pub struct Sequence {
+    ids: Vec<u32>,
+    cache: KvCache,
+}
+
+impl Sequence {
+    /// Tokens whose keys and values the cache holds.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// A model with its tokenizer: the shared part. Each conversation has its own [`Sequence`].
+pub struct Generator {
+    decoder: Decoder,
+    tokenizer: Tokenizer,
+    stop_ids: Vec<u32>,
+    stop_strings: Vec<String>,
+    scratch: Vec<(f32, u32)>,
+}
+
+impl Generator {
+    pub fn new(decoder: Decoder, tokenizer: Tokenizer) -> Generator {
+        let config = decoder.config();
+        let mut stop_ids = config.stop_token_ids.clone();
+        stop_ids.extend(tokenizer.token_to_id(&config.eos_token));
+        let stop_strings = config.stop_strings.clone();
+        Generator {
+            decoder,
+            tokenizer,
+            stop_ids,
+            stop_strings,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Loads model, tokenizer and description.
+    pub fn load(
+        ort: &OrtRuntime,
+        model: &Path,
+        tokenizer: &Path,
+        description: &Path,
+        threads: usize,
+    ) -> Result<Generator, LlmError> {
+        let config = LlmModelConfig::load(description).map_err(|e| LlmError::Load {
+            path: description.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let tokenizer = load_tokenizer(tokenizer)?;
+        let decoder = Decoder::load(ort, model, config, threads)?;
+        Ok(Generator::new(decoder, tokenizer))
+    }
+
+    pub fn config(&self) -> &LlmModelConfig {
+        self.decoder.config()
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>, LlmError> {
+        encode(&self.tokenizer, text)
+    }
+
+    pub fn new_sequence(&self) -> Result<Sequence, LlmError> {
+        Ok(Sequence {
+            ids: Vec::new(),
+            cache: self.decoder.empty_cache()?,
+        })
+    }
+
+    /// Makes `seq` hold exactly `prompt`, computing only the tokens after the prefix it
+    /// already holds. Returns how many were reused and the logits after the last prompt token.
+    fn prefill(
+        &mut self,
+        seq: &mut Sequence,
+        prompt: &[u32],
+    ) -> Result<(usize, Vec<f32>), LlmError> {
+        let common = seq
+            .ids
+            .iter()
+            .zip(prompt)
+            .take_while(|(a, b)| a == b)
+            .count();
+        // At least one token is fed, to get the logits that pick the first new token.
+        let reuse = common.min(prompt.len().saturating_sub(1));
+        if reuse < seq.ids.len() {
+            if let Err(e) = self.decoder.truncate(&mut seq.cache, reuse) {
+                seq.ids.clear();
+                return Err(e);
+            }
+            seq.ids.truncate(reuse);
+        }
+        let fed = &prompt[reuse..];
+        let logits = match self.decoder.forward(&mut seq.cache, fed) {
+            Ok(l) => l,
+            Err(e) => {
+                // The cache is unusable after an error: start the sequence afresh next time.
+                seq.ids.clear();
+                seq.cache = self.decoder.empty_cache()?;
+                return Err(e);
+            }
+        };
+        seq.ids.extend_from_slice(fed);
+        let vocab = self.decoder.vocab_size();
+        let last = logits[logits.len().saturating_sub(vocab)..].to_vec();
+        Ok((reuse, last))
+    }
+
+    /// Generates a reply to `prompt` (the full rendered conversation) on `seq`, calling
+    /// `on_text` with each new piece of text as soon as it is certain (never a piece of a stop
+    /// string). Checks `cancel` before every step.
+    pub fn generate(
+        &mut self,
+        seq: &mut Sequence,
+        prompt: &str,
+        options: &GenerateOptions,
+        cancel: &CancelToken,
+        mut on_text: impl FnMut(&str),
+    ) -> Result<Generation, LlmError> {
+        let started = Instant::now();
+        let prompt_ids = self.encode(prompt)?;
+        if prompt_ids.is_empty() {
+            return Err(LlmError::Inference(
+                "the prompt encodes to no tokens".into(),
+            ));
+        }
+        let context = self.decoder.config().context_length;
+        if prompt_ids.len() >= context {
+            return Err(LlmError::ContextFull(context));
+        }
+        let seed = match options.sampling {
+            Sampling::TopP { seed, .. } => seed,
+            Sampling::Greedy => 0,
+        };
+        let mut rng = Rng::new(seed);
+        let mut stops = self.stop_strings.clone();
+        stops.extend(options.stop.iter().filter(|s| !s.is_empty()).cloned());
+
+        let (reused, mut logits) = self.prefill(seq, &prompt_ids)?;
+        let mut generated: Vec<u32> = Vec::new();
+        let mut text = String::new();
+        let mut emitted = 0usize;
+        let mut first_token = None;
+        let stop = loop {
+            if cancel.is_cancelled() {
+                break StopReason::Cancelled;
+            }
+            let next = sample(&logits, options.sampling, &mut rng, &mut self.scratch);
+            first_token.get_or_insert_with(|| started.elapsed());
+            if self.stop_ids.contains(&next) {
+                break StopReason::EndOfText;
+            }
+            generated.push(next);
+            text = self
+                .tokenizer
+                .decode(&generated, false)
+                .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))?;
+            if let Some(cut) = stops.iter().filter_map(|s| text.find(s.as_str())).min() {
+                text.truncate(cut);
+                break StopReason::StopString;
+            }
+            let safe = safe_len(&text, &stops);
+            if safe > emitted {
+                on_text(&text[emitted..safe]);
+                emitted = safe;
+            }
+            if generated.len() >= options.max_new_tokens {
+                break StopReason::MaxTokens;
+            }
+            if seq.len() + 1 >= context {
+                break StopReason::ContextFull;
+            }
+            match self.decoder.forward(&mut seq.cache, &[next]) {
+                Ok(l) => logits = l,
+                Err(e) => {
+                    seq.ids.clear();
+                    seq.cache = self.decoder.empty_cache()?;
+                    return Err(e);
+                }
+            }
+            seq.ids.push(next);
+        };
+        // Whatever was held back as a possible stop string, and was not one, goes out now.
+        let end = if text.ends_with('\u{FFFD}') {
+            text.trim_end_matches('\u{FFFD}').len()
+        } else {
+            text.len()
+        };
+        if end > emitted {
+            on_text(&text[emitted..end]);
+        }
+        text.truncate(end);
+        Ok(Generation {
+            text,
+            tokens: generated.len(),
+            prompt_tokens: prompt_ids.len(),
+            reused_tokens: reused,
+            time_to_first_token: first_token.unwrap_or_else(|| started.elapsed()),
+            elapsed: started.elapsed(),
+            stop,
+        })
+    }
+}
+
+/// How much of `text` can be shown: all of it but a tail that may still become a stop string
+/// or is an incomplete UTF-8 sequence (decoded as U+FFFD).
+fn safe_len(text: &str, stops: &[String]) -> usize {
+    let mut safe = text.len();
+    for stop in stops {
+        for (i, _) in stop.char_indices().skip(1) {
+            if text.ends_with(&stop[..i]) {
+                safe = safe.min(text.len() - i);
+            }
+        }
+    }
+    if let Some(pos) = text.find('\u{FFFD}') {
+        safe = safe.min(pos);
+    }
+    while !text.is_char_boundary(safe) {
+        safe -= 1;
+    }
+    safe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_back_what_could_be_a_stop_string() {
+        let stops = vec!["<|im_end|>".to_string()];
+        assert_eq!(safe_len("Hello <|im", &stops), "Hello ".len());
+        assert_eq!(safe_len("Hello <", &stops), "Hello ".len());
+        assert_eq!(safe_len("Hello", &stops), 5);
+        assert_eq!(safe_len("a\u{FFFD}", &stops), 1);
+        assert_eq!(safe_len("", &stops), 0);
+    }
 }

@@ -5,6 +5,9 @@ pub mod chat_template;
 pub mod decoder;
 pub mod generate;
 pub mod model_config;
+pub mod sampling;
 
 pub use decoder::{Decoder, KvCache, LlmError};
+pub use generate::{GenerateOptions, Generation, Generator, Sequence, StopReason};
 pub use model_config::LlmModelConfig;
+pub use sampling::Sampling;

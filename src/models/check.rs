@@ -11,10 +11,11 @@ use super::fetch::sha256_file;
 use super::manifest::{Artifact, ArtifactKind, Manifest};
 use crate::asr::WhisperEngine;
 use crate::audio::{Clip, resample, wav};
+use crate::cancel::CancelToken;
 use crate::config::Config;
 use crate::llm::chat_template::Role;
-use crate::llm::generate::{greedy, load_tokenizer};
-use crate::llm::{Decoder, LlmModelConfig};
+use crate::llm::generate::load_tokenizer;
+use crate::llm::{GenerateOptions, Generator, LlmModelConfig};
 use crate::onnx_runtime::{self, OrtRuntime};
 use crate::tts::PiperVoice;
 use crate::vad::SileroVad;
@@ -209,20 +210,34 @@ fn smoke_llm(
     let description = artifact
         .companion(manifest, ArtifactKind::LlmConfig)
         .ok_or("the manifest names no llm-config for it")?;
-    let model_config =
-        LlmModelConfig::load(&models_dir.join(&description.file)).map_err(|e| e.to_string())?;
-    let template = model_config.chat_template;
-    let tokenizer = load_tokenizer(&models_dir.join(&tokenizer.file)).map_err(|e| e.to_string())?;
-    let mut decoder = Decoder::load(
+    let mut generator = Generator::load(
         rt,
         &models_dir.join(&artifact.file),
-        model_config,
+        &models_dir.join(&tokenizer.file),
+        &models_dir.join(&description.file),
         config.llm.threads,
     )
     .map_err(|e| e.to_string())?;
     // No system turn: with SmolLM's default one the quantized models drift into French.
-    let prompt = template.render(&[(Role::User, "What is the capital of France?")]);
-    let text = greedy(&mut decoder, &tokenizer, &prompt, 16).map_err(|e| e.to_string())?;
+    let prompt = generator
+        .config()
+        .chat_template
+        .render(&[(Role::User, "What is the capital of France?")]);
+    let mut sequence = generator.new_sequence().map_err(|e| e.to_string())?;
+    let options = GenerateOptions {
+        max_new_tokens: 16,
+        ..GenerateOptions::default()
+    };
+    let generation = generator
+        .generate(
+            &mut sequence,
+            &prompt,
+            &options,
+            &CancelToken::new(),
+            |_| {},
+        )
+        .map_err(|e| e.to_string())?;
+    let text = generation.text;
     if text.trim().is_empty() {
         return Err("generated nothing".into());
     }

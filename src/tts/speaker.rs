@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use crate::cancel::CancelToken;
 
 use super::clauses::split_clauses;
 use super::normalize::normalize;
@@ -16,24 +17,6 @@ use crate::audio::stream_resampler::StreamResampler;
 pub const MAX_TEXT_CHARS: usize = 8_000;
 /// Clauses longer than this are cut at a word boundary (Piper's input stays small).
 const MAX_CLAUSE_CHARS: usize = 240;
-
-/// Shared flag that stops speech at the next frame boundary.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    pub fn new() -> CancelToken {
-        CancelToken::default()
-    }
-
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// How a `speak` call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,14 +232,5 @@ mod tests {
                 .iter()
                 .all(|p| p.chars().count() <= MAX_CLAUSE_CHARS)
         );
-    }
-
-    #[test]
-    fn cancel_token_is_shared() {
-        let a = CancelToken::new();
-        let b = a.clone();
-        assert!(!b.is_cancelled());
-        a.cancel();
-        assert!(b.is_cancelled());
     }
 }
