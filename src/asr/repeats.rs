@@ -16,7 +16,7 @@ const MAX_WORDS: usize = 400;
 pub fn collapse_repeats(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let n = words.len();
-    if n < SHORT_LOOP_COPIES || n > MAX_WORDS {
+    if !(SHORT_LOOP_COPIES..=MAX_WORDS).contains(&n) {
         return text.to_string();
     }
     let key = |w: &str| {

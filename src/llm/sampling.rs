@@ -61,7 +61,7 @@ pub fn sample(
         Sampling::TopP {
             temperature, top_p, ..
         } => {
-            if !(temperature > 0.0) || logits.is_empty() {
+            if temperature.is_nan() || temperature <= 0.0 || logits.is_empty() {
                 return argmax(logits) as u32;
             }
             let max = logits
@@ -78,7 +78,7 @@ pub fn sample(
                     scratch.push((p, i as u32));
                 }
             }
-            if scratch.is_empty() || !(total > 0.0) {
+            if scratch.is_empty() || total.is_nan() || total <= 0.0 {
                 return argmax(logits) as u32;
             }
             scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
