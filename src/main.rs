@@ -70,6 +70,7 @@ enum Command {
 enum BenchKind {
     Asr,
     Tts,
+    Llm,
 }
 
 fn parse_whisper_model(name: &str) -> Result<WhisperModel, String> {
@@ -132,6 +133,25 @@ fn run() -> Result<()> {
                     let bench =
                         hotline::bench::asr::run(&root, &ort, &config.models.dir, threads, runs)?;
                     print!("{}", hotline::bench::asr::render(&bench, threads));
+                }
+                BenchKind::Llm => {
+                    let models = [
+                        "smollm2-135m-instruct.q8.onnx",
+                        "smollm2-135m-instruct.int8.onnx",
+                        "smollm2-135m-instruct.fp32.onnx",
+                    ];
+                    let bench = hotline::bench::llm::run(
+                        &root,
+                        &ort,
+                        &config.models.dir,
+                        &models,
+                        config.llm.threads,
+                        runs,
+                    )?;
+                    print!(
+                        "{}",
+                        hotline::bench::llm::render(&bench, config.llm.threads)
+                    );
                 }
                 BenchKind::Tts => {
                     let bench =

@@ -4,5 +4,6 @@
 
 pub mod asr;
 pub mod baseline;
+pub mod llm;
 pub mod tts;
 pub mod wer;

@@ -71,7 +71,9 @@ impl Decoder {
             detail,
         };
         let session = Session::builder()
-            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
+            // `All`, not `Level3`: in ort rc.12 `Level3` is ORT_ENABLE_LAYOUT, not the
+            // ORT_ENABLE_ALL that ONNX Runtime (and its Python API) applies by default.
+            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
             .and_then(|b| Ok(b.with_intra_threads(threads.max(1))?))
             .and_then(|mut b| b.commit_from_file(path))
             .map_err(|e| load_err(e.to_string()))?;
@@ -101,6 +103,21 @@ impl Decoder {
     /// (`ids.len() * vocab` floats, row-major) and extends the cache. After an error the cache
     /// is empty and unusable: start the sequence again from [`Self::empty_cache`].
     pub fn forward(&mut self, cache: &mut KvCache, ids: &[u32]) -> Result<Vec<f32>, LlmError> {
+        self.run(cache, ids, false)
+    }
+
+    /// As [`Self::forward`], returning only the logits of the last position (what generation
+    /// needs; copying every row of a long prompt costs tens of megabytes).
+    pub fn forward_last(&mut self, cache: &mut KvCache, ids: &[u32]) -> Result<Vec<f32>, LlmError> {
+        self.run(cache, ids, true)
+    }
+
+    fn run(
+        &mut self,
+        cache: &mut KvCache,
+        ids: &[u32],
+        last_only: bool,
+    ) -> Result<Vec<f32>, LlmError> {
         let n = ids.len();
         if n == 0 {
             return Err(LlmError::Inference(
@@ -149,7 +166,11 @@ impl Decoder {
                     "unexpected logits shape {shape:?}"
                 )));
             }
-            data.to_vec()
+            if last_only {
+                data[(n - 1) * vocab..].to_vec()
+            } else {
+                data.to_vec()
+            }
         };
         let mut layers = Vec::with_capacity(self.config.n_layers);
         for i in 0..self.config.n_layers {

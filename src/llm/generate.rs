@@ -176,7 +176,7 @@ impl Generator {
             seq.ids.truncate(reuse);
         }
         let fed = &prompt[reuse..];
-        let logits = match self.decoder.forward(&mut seq.cache, fed) {
+        let logits = match self.decoder.forward_last(&mut seq.cache, fed) {
             Ok(l) => l,
             Err(e) => {
                 // The cache is unusable after an error: start the sequence afresh next time.
@@ -186,9 +186,7 @@ impl Generator {
             }
         };
         seq.ids.extend_from_slice(fed);
-        let vocab = self.decoder.vocab_size();
-        let last = logits[logits.len().saturating_sub(vocab)..].to_vec();
-        Ok((reuse, last))
+        Ok((reuse, logits))
     }
 
     /// Generates a reply to `prompt` (the full rendered conversation) on `seq`, calling
@@ -223,6 +221,7 @@ impl Generator {
 
         let (reused, mut logits) = self.prefill(seq, &prompt_ids)?;
         let mut generated: Vec<u32> = Vec::new();
+        let mut detok = Detokenizer::default();
         let mut text = String::new();
         let mut emitted = 0usize;
         let mut first_token = None;
@@ -236,10 +235,7 @@ impl Generator {
                 break StopReason::EndOfText;
             }
             generated.push(next);
-            text = self
-                .tokenizer
-                .decode(&generated, false)
-                .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))?;
+            text.push_str(&detok.next_piece(&self.tokenizer, &generated)?);
             if let Some(cut) = stops.iter().filter_map(|s| text.find(s.as_str())).min() {
                 text.truncate(cut);
                 break StopReason::StopString;
@@ -255,7 +251,7 @@ impl Generator {
             if seq.len() + 1 >= context {
                 break StopReason::ContextFull;
             }
-            match self.decoder.forward(&mut seq.cache, &[next]) {
+            match self.decoder.forward_last(&mut seq.cache, &[next]) {
                 Ok(l) => logits = l,
                 Err(e) => {
                     seq.ids.clear();
@@ -265,6 +261,9 @@ impl Generator {
             }
             seq.ids.push(next);
         };
+        if stop != StopReason::StopString {
+            text.push_str(&detok.rest(&self.tokenizer, &generated)?);
+        }
         // Whatever was held back as a possible stop string, and was not one, goes out now.
         let end = if text.ends_with('\u{FFFD}') {
             text.trim_end_matches('\u{FFFD}').len()
@@ -284,6 +283,51 @@ impl Generator {
             elapsed: started.elapsed(),
             stop,
         })
+    }
+}
+
+/// Turns tokens into text one step at a time at constant cost: decodes only the last few
+/// tokens and returns what they add, holding back an incomplete UTF-8 sequence.
+#[derive(Debug, Default)]
+struct Detokenizer {
+    prefix_offset: usize,
+    read_offset: usize,
+}
+
+impl Detokenizer {
+    fn next_piece(&mut self, tokenizer: &Tokenizer, ids: &[u32]) -> Result<String, LlmError> {
+        let decode = |ids: &[u32]| {
+            tokenizer
+                .decode(ids, false)
+                .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))
+        };
+        let before = decode(&ids[self.prefix_offset..self.read_offset])?;
+        let now = decode(&ids[self.prefix_offset..])?;
+        if now.len() > before.len()
+            && !now.ends_with('\u{FFFD}')
+            && now.is_char_boundary(before.len())
+        {
+            self.prefix_offset = self.read_offset;
+            self.read_offset = ids.len();
+            Ok(now[before.len()..].to_string())
+        } else {
+            Ok(String::new())
+        }
+    }
+
+    /// Text still held back (an incomplete character at the very end).
+    fn rest(&self, tokenizer: &Tokenizer, ids: &[u32]) -> Result<String, LlmError> {
+        let before = tokenizer
+            .decode(&ids[self.prefix_offset..self.read_offset], false)
+            .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))?;
+        let now = tokenizer
+            .decode(&ids[self.prefix_offset..], false)
+            .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))?;
+        Ok(now
+            .get(before.len()..)
+            .unwrap_or("")
+            .trim_end_matches('\u{FFFD}')
+            .to_string())
     }
 }
 
