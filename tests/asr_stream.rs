@@ -90,8 +90,8 @@ fn noise_is_gated_by_the_vad_before_whisper_hears_it() {
 
 #[test]
 fn short_utterances_are_padded_and_contexts_scale() {
-    assert_eq!(audio_ctx_for(16_000), 128);
-    assert_eq!(audio_ctx_for(16_000 * 5), 314);
+    assert_eq!(audio_ctx_for(16_000), 384);
+    assert_eq!(audio_ctx_for(16_000 * 5), 506);
     assert_eq!(audio_ctx_for(16_000 * 40), 1500);
     // A one-word answer, shorter than whisper.cpp's one-second minimum.
     let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();

@@ -40,3 +40,32 @@ fn speech_survives_the_phone_line() {
         );
     }
 }
+
+#[test]
+fn an_order_number_read_digit_by_digit_comes_back_as_digits() {
+    let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    let mut speaker = Speaker::new(voice, 8_000, 20).unwrap();
+    let mut pcm = Vec::new();
+    // The caller reads the number digit by digit, as people do on the phone.
+    speaker
+        .speak(
+            "My order number is 4 7 1 5 2 9.",
+            &CancelToken::new(),
+            |f| pcm.extend_from_slice(f),
+        )
+        .unwrap();
+    let clip = resample::to_rate(
+        &Clip {
+            samples: pcm,
+            sample_rate: 8_000,
+        },
+        16_000,
+    )
+    .unwrap();
+    let whisper = WhisperEngine::load(&common::model("ggml-base.bin"), 2).unwrap();
+    let heard = whisper.transcribe(&clip.samples, "en").unwrap();
+    assert!(heard.contains("471529"), "heard {heard:?}");
+    // Language detection on the same audio finds English and gives the same words.
+    let auto = whisper.transcribe(&clip.samples, "auto").unwrap();
+    assert!(auto.contains("471529"), "heard {auto:?}");
+}
