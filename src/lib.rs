@@ -7,6 +7,7 @@ pub mod audio;
 pub mod bench;
 pub mod cancel;
 pub mod config;
+pub mod dialog;
 pub mod llm;
 pub mod models;
 pub mod onnx_runtime;

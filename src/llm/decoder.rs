@@ -27,6 +27,8 @@ pub enum LlmError {
     Inference(String),
     #[error("the context is full ({0} tokens)")]
     ContextFull(usize),
+    #[error("output grammar: {0}")]
+    Grammar(String),
 }
 
 fn infer_err(e: ort::Error) -> LlmError {

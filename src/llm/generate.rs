@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokenizers::Tokenizer;
 
+use super::constrained::TokenConstraint;
 use super::decoder::{Decoder, KvCache, LlmError};
 use super::model_config::LlmModelConfig;
 use super::sampling::{Rng, Sampling, sample};
@@ -142,6 +143,15 @@ impl Generator {
         &self.tokenizer
     }
 
+    /// Token ids that end a reply (the model's end-of-turn tokens).
+    pub fn stop_ids(&self) -> &[u32] {
+        &self.stop_ids
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.decoder.vocab_size()
+    }
+
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, LlmError> {
         encode(&self.tokenizer, text)
     }
@@ -198,6 +208,20 @@ impl Generator {
         prompt: &str,
         options: &GenerateOptions,
         cancel: &CancelToken,
+        on_text: impl FnMut(&str),
+    ) -> Result<Generation, LlmError> {
+        self.generate_constrained(seq, prompt, options, None, cancel, on_text)
+    }
+
+    /// As [`Self::generate`], with every token forced to fit `constraint` when one is given;
+    /// generation ends when the grammar's sentence is complete.
+    pub fn generate_constrained(
+        &mut self,
+        seq: &mut Sequence,
+        prompt: &str,
+        options: &GenerateOptions,
+        mut constraint: Option<&mut TokenConstraint>,
+        cancel: &CancelToken,
         mut on_text: impl FnMut(&str),
     ) -> Result<Generation, LlmError> {
         let started = Instant::now();
@@ -229,10 +253,19 @@ impl Generator {
             if cancel.is_cancelled() {
                 break StopReason::Cancelled;
             }
+            if let Some(c) = constraint.as_deref_mut() {
+                if c.is_stopped() {
+                    break StopReason::EndOfText;
+                }
+                c.apply(&mut logits)?;
+            }
             let next = sample(&logits, options.sampling, &mut rng, &mut self.scratch);
             first_token.get_or_insert_with(|| started.elapsed());
             if self.stop_ids.contains(&next) {
                 break StopReason::EndOfText;
+            }
+            if let Some(c) = constraint.as_deref_mut() {
+                c.accept(next)?;
             }
             generated.push(next);
             text.push_str(&detok.next_piece(&self.tokenizer, &generated)?);

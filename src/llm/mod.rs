@@ -2,6 +2,7 @@
 //! with its `tokenizer.json` and the description the converter writes beside it.
 
 pub mod chat_template;
+pub mod constrained;
 pub mod decoder;
 pub mod generate;
 pub mod model_config;
