@@ -8,23 +8,14 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::baseline::{self, BaselineError};
+use super::baseline;
 use super::wer::wer;
-use crate::asr::{AsrError, AsrOptions, AsrStream, SAMPLE_RATE, WhisperEngine};
+use super::{BenchError, median};
+use crate::asr::{AsrOptions, AsrStream, SAMPLE_RATE, WhisperEngine};
 use crate::audio::g711::Law;
 use crate::audio::{Clip, resample, wav};
 use crate::onnx_runtime::OrtRuntime;
 use crate::tts::PiperVoice;
-
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    #[error(transparent)]
-    Asr(#[from] AsrError),
-    #[error(transparent)]
-    Baseline(#[from] BaselineError),
-    #[error("benchmark input: {0}")]
-    Input(String),
-}
 
 /// Caller utterances of 2-5 s, spoken by Piper (the registry has no such human recordings).
 pub const UTTERANCES: [&str; 3] = [
@@ -119,11 +110,6 @@ fn phone_path(clip: &Clip, law: Law) -> Result<Clip, BenchError> {
         SAMPLE_RATE,
     )
     .map_err(err)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Runs both engines on every case, `runs` timed runs each after one warm-up.

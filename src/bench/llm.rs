@@ -6,8 +6,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::asr::BenchError;
+use super::BenchError;
 use super::baseline;
+use super::median;
 use crate::cancel::CancelToken;
 use crate::llm::chat_template::Role;
 use crate::llm::{GenerateOptions, Generator};
@@ -51,11 +52,6 @@ struct TheirReport {
 pub struct LlmBench {
     pub rows: Vec<LlmRow>,
     pub their_version: String,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Runs each model file in `models` (file names in `dir`).

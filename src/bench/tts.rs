@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use serde::Deserialize;
 
-use super::asr::BenchError;
+use super::BenchError;
 use super::baseline;
+use super::median;
 use crate::onnx_runtime::OrtRuntime;
 use crate::tts::PiperVoice;
 use crate::tts::speaker::{CancelToken, Speaker};
@@ -44,11 +45,6 @@ struct TheirReport {
 pub struct TtsBench {
     pub rows: Vec<TtsRow>,
     pub their_version: String,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 pub fn run(

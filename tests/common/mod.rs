@@ -39,15 +39,7 @@ pub fn python() -> PathBuf {
 
 /// Lower-case words without punctuation, for word-for-word comparison of transcripts.
 pub fn words(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric() || *c == '\'')
-                .collect::<String>()
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
+    hotline::bench::wer::normalize_words(text)
 }
 
 pub const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
