@@ -28,7 +28,24 @@ pub struct Config {
     pub asr: AsrConfig,
     pub tts: TtsConfig,
     pub llm: LlmConfig,
+    pub store: StoreConfig,
     pub log: LogConfig,
+}
+
+/// The shop database.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH?mode=rwc` (default, a file) or `postgres://USER@HOST:PORT/DB`.
+    pub url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://hotline.db?mode=rwc".into(),
+        }
+    }
 }
 
 /// Where the model artifacts live. File names are those in `models/models.toml`.
@@ -227,6 +244,15 @@ impl Config {
             problems.push(format!(
                 "tts.voice must be a Piper .onnx file, not {}",
                 self.tts.voice.display()
+            ));
+        }
+        if !(self.store.url.starts_with("sqlite://")
+            || self.store.url.starts_with("postgres://")
+            || self.store.url.starts_with("postgresql://"))
+        {
+            problems.push(format!(
+                "store.url must start with sqlite:// or postgres://, not {:?}",
+                self.store.url
             ));
         }
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {

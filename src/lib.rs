@@ -11,5 +11,6 @@ pub mod dialog;
 pub mod llm;
 pub mod models;
 pub mod onnx_runtime;
+pub mod store;
 pub mod tts;
 pub mod vad;

@@ -47,6 +47,11 @@ enum Command {
         #[arg(long)]
         lang: Option<String>,
     },
+    /// The shop database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Benchmarks beside the Python baselines (run benches/baselines/setup.sh once first).
     Bench {
         #[arg(value_enum)]
@@ -63,6 +68,18 @@ enum Command {
         /// Output rate: 8000, 16000, 22050, 24000 or 48000 (default: the voice's own).
         #[arg(long)]
         rate: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Replace the shop's data (customers, products, orders; and the call records) with a
+    /// realistic demo shop, the same for the same seed.
+    Seed {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 20)]
+        customers: usize,
     },
 }
 
@@ -124,6 +141,9 @@ fn run() -> Result<()> {
             lang.as_deref().unwrap_or(&config.asr.language),
         ),
         Command::Speak { text, out, rate } => cli::speak::run(&config, &text, &out, rate),
+        Command::Db {
+            command: DbCommand::Seed { seed, customers },
+        } => cli::db::seed_demo(&config.store.url, seed, customers),
         Command::Bench { what, runs } => {
             let ort = hotline::onnx_runtime::init(&config.models.onnxruntime)?;
             let root = std::env::current_dir()?;

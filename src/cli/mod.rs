@@ -1,4 +1,5 @@
 //! Command implementations of the `hotline` binary (errors are `anyhow` here, at the edge).
 
+pub mod db;
 pub mod speak;
 pub mod transcribe;
