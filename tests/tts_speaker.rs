@@ -78,3 +78,55 @@ fn symbols_emoji_and_absurd_text_are_handled() {
         .unwrap();
     assert!(matches!(outcome, SpeakOutcome::Finished { .. }));
 }
+
+#[test]
+fn a_cancelled_phrase_leaves_nothing_for_the_next_one() {
+    let mut s = speaker(8_000);
+    s.warm_cache(&STOCK_PHRASES_EN).unwrap();
+    let mut clean = Vec::new();
+    s.speak(STOCK_PHRASES_EN[0], &CancelToken::new(), |f| {
+        clean.push(f.to_vec())
+    })
+    .unwrap();
+    // Barge-in while the last whole frame plays: the partial frame after it must be dropped.
+    let cancel = CancelToken::new();
+    let total = clean.len();
+    let mut played = 0;
+    s.speak(STOCK_PHRASES_EN[0], &cancel, |_| {
+        played += 1;
+        if played == total - 1 {
+            cancel.cancel();
+        }
+    })
+    .unwrap();
+    let mut again = Vec::new();
+    s.speak(STOCK_PHRASES_EN[0], &CancelToken::new(), |f| {
+        again.push(f.to_vec())
+    })
+    .unwrap();
+    assert_eq!(again, clean);
+}
+
+#[test]
+fn voices_on_several_threads_speak_at_once() {
+    // espeak-ng has one global state; calls on parallel engine threads must not corrupt it.
+    let ort = common::ort();
+    let handles: Vec<_> = (0..3)
+        .map(|i| {
+            let ort = ort.clone();
+            std::thread::spawn(move || {
+                let mut voice =
+                    PiperVoice::load(&ort, &common::model("en_US-joe-medium.onnx")).unwrap();
+                for n in 0..4 {
+                    let clip = voice
+                        .speak(&format!("Caller {i}, this is answer number {n}."))
+                        .unwrap();
+                    assert!(clip.samples.len() > 10_000);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("a speaking thread panicked");
+    }
+}

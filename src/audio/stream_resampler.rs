@@ -96,15 +96,21 @@ impl StreamResampler {
         Ok(())
     }
 
-    /// Pushes silence through so the last real samples come out (end of an utterance).
-    pub fn flush(&mut self, out: &mut Vec<f32>) -> Result<(), ResampleError> {
+    /// Pushes silence through until `out` holds at least `len` samples, so the last real
+    /// samples come out (end of an utterance). The resampler works in whole FFT blocks, which
+    /// can be longer than one input chunk, so this loops on output, not on input. Gives up
+    /// after a second of silence (a `len` that can never be reached).
+    pub fn flush_until(&mut self, out: &mut Vec<f32>, len: usize) -> Result<(), ResampleError> {
         if self.inner.is_none() {
             return Ok(());
         }
-        let pad =
-            self.chunk - self.staged.len() + self.chunk * (1 + self.delay() / self.chunk.max(1));
-        for _ in 0..pad {
-            self.push(&[0.0], out)?;
+        let silence = vec![0.0; self.chunk];
+        let max_chunks = (self.from as usize / self.chunk.max(1)).max(1) + 2;
+        for _ in 0..max_chunks {
+            if out.len() >= len {
+                break;
+            }
+            self.push(&silence, out)?;
         }
         Ok(())
     }
@@ -177,16 +183,27 @@ mod tests {
     }
 
     #[test]
-    fn flush_lets_the_tail_out() {
-        let mut r = StreamResampler::new(22050, 8000).unwrap();
-        let mut out = Vec::new();
-        r.push(&tone(22050, 0.5), &mut out).unwrap();
-        let before = out.len();
-        r.flush(&mut out).unwrap();
-        assert!(
-            out.len() >= 4000 && out.len() > before,
-            "{before} -> {}",
-            out.len()
-        );
+    fn flush_lets_the_whole_tail_out() {
+        for (from, to) in [
+            (22050, 8000),
+            (22050, 16000),
+            (22050, 24000),
+            (22050, 48000),
+            (8000, 16000),
+        ] {
+            for seconds in [0.5, 1.0, 0.013] {
+                let mut r = StreamResampler::new(from, to).unwrap();
+                let mut out = Vec::new();
+                let input = tone(from, seconds);
+                r.push(&input, &mut out).unwrap();
+                let wanted = r.delay() + input.len() * to as usize / from as usize;
+                r.flush_until(&mut out, wanted).unwrap();
+                assert!(
+                    out.len() >= wanted,
+                    "{from}->{to} {seconds}s: {} < {wanted}",
+                    out.len()
+                );
+            }
+        }
     }
 }

@@ -180,7 +180,9 @@ impl Generator {
         let reuse = common.min(prompt.len().saturating_sub(1));
         if reuse < seq.ids.len() {
             if let Err(e) = self.decoder.truncate(&mut seq.cache, reuse) {
+                // Keep tokens and cache in step: start the sequence afresh next time.
                 seq.ids.clear();
+                seq.cache = self.decoder.empty_cache()?;
                 return Err(e);
             }
             seq.ids.truncate(reuse);

@@ -222,7 +222,8 @@ impl Fetcher<'_> {
             .parent()
             .expect("artifact paths have a parent folder");
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let partial = dir.join(format!(".{}.partial", artifact.file));
+        // One temporary name per process: two fetches sharing the cache never write one file.
+        let partial = dir.join(format!(".{}.{}.partial", artifact.file, std::process::id()));
         let result = self
             .convert(artifact, &downloads, &partial)
             .and_then(|()| verify(artifact, &partial));
@@ -321,7 +322,9 @@ impl Fetcher<'_> {
     /// Points `models/<file>` at the cached artifact (atomically replacing an old link).
     fn link(&self, artifact: &Artifact) -> Result<(), FetchError> {
         std::fs::create_dir_all(&self.models_dir).map_err(io_err(&self.models_dir))?;
-        let target = self.cache.artifact_path(artifact);
+        // A relative target would be resolved from models/, not from here.
+        let target = std::path::absolute(self.cache.artifact_path(artifact))
+            .map_err(io_err(&self.cache.root))?;
         let link = self.models_dir.join(&artifact.file);
         if std::fs::read_link(&link).ok().as_deref() == Some(target.as_path()) {
             return Ok(());

@@ -1,6 +1,7 @@
 //! A Piper voice: any `.onnx` voice file with its `.onnx.json` beside it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::audio::Clip;
 use crate::onnx_runtime::OrtRuntime;
@@ -19,9 +20,15 @@ pub enum TtsError {
     Output(String),
 }
 
+/// espeak-ng keeps one global state (the selected voice, its buffers): two threads
+/// phonemizing at once corrupt each other ("Failed to set voice"). Every phonemization in the
+/// process goes through this lock; the ONNX synthesis after it runs in parallel.
+static ESPEAK: Mutex<()> = Mutex::new(());
+
 pub struct PiperVoice {
     piper: piper_rs::Piper,
     sample_rate: u32,
+    espeak_voice: String,
 }
 
 impl PiperVoice {
@@ -53,6 +60,7 @@ impl PiperVoice {
         let model_config: piper_rs::ModelConfig = serde_json::from_str(&text)
             .map_err(|e| load_err(format!("{}: {e}", config.display())))?;
         let sample_rate = model_config.audio.sample_rate;
+        let espeak_voice = model_config.espeak.voice.clone();
         if sample_rate == 0 {
             return Err(load_err("its .onnx.json has a sample rate of 0".into()));
         }
@@ -61,7 +69,11 @@ impl PiperVoice {
             .and_then(|mut b| b.commit_from_file(onnx))
             .map_err(|e| load_err(e.to_string()))?;
         let piper = piper_rs::Piper::from_session(session, model_config);
-        Ok(PiperVoice { piper, sample_rate })
+        Ok(PiperVoice {
+            piper,
+            sample_rate,
+            espeak_voice,
+        })
     }
 
     /// The rate the voice speaks at (22050 Hz for medium voices).
@@ -78,13 +90,23 @@ impl PiperVoice {
                 sample_rate: self.sample_rate,
             });
         }
+        let failed = |detail: String| TtsError::Synthesis {
+            text: text.chars().take(80).collect(),
+            detail,
+        };
+        let phonemes = {
+            // A panic while holding the lock leaves espeak's state as it was: keep going.
+            let _espeak = ESPEAK
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            espeak_rs::text_to_phonemes(text, &self.espeak_voice, None)
+                .map_err(|e| failed(e.to_string()))?
+                .join(" ")
+        };
         let (samples, sample_rate) = self
             .piper
-            .create(text, false, None, None, None, None)
-            .map_err(|e| TtsError::Synthesis {
-                text: text.chars().take(80).collect(),
-                detail: e.to_string(),
-            })?;
+            .create(&phonemes, true, None, None, None, None)
+            .map_err(|e| failed(e.to_string()))?;
         Ok(Clip {
             samples,
             sample_rate,

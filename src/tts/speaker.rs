@@ -101,6 +101,8 @@ impl Speaker {
                 max: MAX_TEXT_CHARS,
             });
         }
+        // A cancelled or failed call can leave part of a frame behind: never play it later.
+        self.frame.clear();
         let normalized = normalize(text);
         let mut frames = 0;
         if let Some(audio) = self.cache.get(&normalized).cloned() {
@@ -136,13 +138,13 @@ impl Speaker {
             clip.samples.len() * self.rate as usize / clip.sample_rate.max(1) as usize + 1024,
         );
         let delay = self.resampler.delay();
-        self.resampler
-            .push(&clip.samples, &mut out)
-            .and_then(|()| self.resampler.flush(&mut out))
-            .map_err(|e| TtsError::Output(e.to_string()))?;
         // Drop the resampler's delay and the flush padding beyond the clip's own length.
         let expected = (clip.samples.len() as u64 * u64::from(self.rate)
             / u64::from(clip.sample_rate.max(1))) as usize;
+        self.resampler
+            .push(&clip.samples, &mut out)
+            .and_then(|()| self.resampler.flush_until(&mut out, delay + expected))
+            .map_err(|e| TtsError::Output(e.to_string()))?;
         let start = delay.min(out.len());
         let end = (start + expected).min(out.len());
         Ok(out[start..end].to_vec())
