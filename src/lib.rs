@@ -11,6 +11,7 @@ pub mod dialog;
 pub mod llm;
 pub mod models;
 pub mod onnx_runtime;
+pub mod rng;
 pub mod store;
 pub mod tts;
 pub mod vad;

@@ -15,28 +15,8 @@ pub enum Sampling {
     },
 }
 
-/// Splitmix64: tiny, fast, good enough for sampling, and reproducible from a seed.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn next_f32(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
+/// The seeded generator sampling draws from.
+pub use crate::rng::SplitMix64 as Rng;
 
 /// Index of the largest value (the first one on ties; NaN never wins).
 pub fn argmax(row: &[f32]) -> usize {

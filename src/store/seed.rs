@@ -5,38 +5,11 @@
 use super::dates::{date_of_day, days_from_civil, timestamp};
 use super::model::{Customer, Order, OrderItem, Product, Shipment, ShopDump, Stock, TrackingEvent};
 use super::{Result, Store};
+use crate::rng::SplitMix64;
 use std::collections::BTreeSet;
 
 /// The day the demo shop's history ends (orders are placed up to 60 days before).
 pub const TODAY: (i64, u32, u32) = (2026, 3, 2);
-
-/// SplitMix64: tiny, fast, and good enough for demo data.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `lo..hi` (`hi > lo`).
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next_u64() % (hi - lo)
-    }
-
-    /// One element of `items` (not empty).
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.range(0, items.len() as u64) as usize]
-    }
-}
 
 /// The catalogue: SKU, name, price in cents, variants.
 const CATALOGUE: [(&str, &str, i64, &[&str]); 12] = [
