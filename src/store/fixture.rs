@@ -236,14 +236,7 @@ impl Fixture {
                 });
             }
         }
-        shop.customers.sort_by(|a, b| a.id.cmp(&b.id));
-        shop.products.sort_by(|a, b| a.sku.cmp(&b.sku));
-        shop.stock
-            .sort_by(|a, b| (&a.sku, &a.variant).cmp(&(&b.sku, &b.variant)));
-        shop.orders.sort_by(|a, b| a.id.cmp(&b.id));
-        shop.order_items
-            .sort_by(|a, b| (&a.order_id, a.line).cmp(&(&b.order_id, b.line)));
-        shop.shipments.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        shop.sort_into_key_order();
         Ok(shop)
     }
 }

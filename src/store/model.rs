@@ -239,3 +239,20 @@ pub struct ShopDump {
     pub shipments: Vec<Shipment>,
     pub tracking_events: Vec<TrackingEvent>,
 }
+
+impl ShopDump {
+    /// Sorts every table by its key, the order `dump_shop` reads them in, so that dumps built
+    /// in memory (the seed, a fixture) compare equal to dumps read back from a database.
+    pub fn sort_into_key_order(&mut self) {
+        self.customers.sort_by(|a, b| a.id.cmp(&b.id));
+        self.products.sort_by(|a, b| a.sku.cmp(&b.sku));
+        self.stock
+            .sort_by(|a, b| (&a.sku, &a.variant).cmp(&(&b.sku, &b.variant)));
+        self.orders.sort_by(|a, b| a.id.cmp(&b.id));
+        self.order_items
+            .sort_by(|a, b| (&a.order_id, a.line).cmp(&(&b.order_id, b.line)));
+        self.shipments.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        self.tracking_events
+            .sort_by(|a, b| (&a.order_id, a.seq).cmp(&(&b.order_id, b.seq)));
+    }
+}

@@ -161,15 +161,7 @@ pub fn generate(seed: u64, customers: usize) -> ShopDump {
         }
         shop.customers.push(customer);
     }
-    shop.products.sort_by(|a, b| a.sku.cmp(&b.sku));
-    shop.stock
-        .sort_by(|a, b| (&a.sku, &a.variant).cmp(&(&b.sku, &b.variant)));
-    shop.orders.sort_by(|a, b| a.id.cmp(&b.id));
-    shop.order_items
-        .sort_by(|a, b| (&a.order_id, a.line).cmp(&(&b.order_id, b.line)));
-    shop.shipments.sort_by(|a, b| a.order_id.cmp(&b.order_id));
-    shop.tracking_events
-        .sort_by(|a, b| (&a.order_id, a.seq).cmp(&(&b.order_id, b.seq)));
+    shop.sort_into_key_order();
     shop
 }
 
