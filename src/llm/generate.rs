@@ -330,14 +330,25 @@ struct Detokenizer {
 }
 
 impl Detokenizer {
-    fn next_piece(&mut self, tokenizer: &Tokenizer, ids: &[u32]) -> Result<String, LlmError> {
+    /// The text of the tokens already shown since `prefix_offset`, and of all tokens since.
+    fn decode_tail(
+        &self,
+        tokenizer: &Tokenizer,
+        ids: &[u32],
+    ) -> Result<(String, String), LlmError> {
         let decode = |ids: &[u32]| {
             tokenizer
                 .decode(ids, false)
                 .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))
         };
-        let before = decode(&ids[self.prefix_offset..self.read_offset])?;
-        let now = decode(&ids[self.prefix_offset..])?;
+        Ok((
+            decode(&ids[self.prefix_offset..self.read_offset])?,
+            decode(&ids[self.prefix_offset..])?,
+        ))
+    }
+
+    fn next_piece(&mut self, tokenizer: &Tokenizer, ids: &[u32]) -> Result<String, LlmError> {
+        let (before, now) = self.decode_tail(tokenizer, ids)?;
         if now.len() > before.len()
             && !now.ends_with('\u{FFFD}')
             && now.is_char_boundary(before.len())
@@ -352,12 +363,7 @@ impl Detokenizer {
 
     /// Text still held back (an incomplete character at the very end).
     fn rest(&self, tokenizer: &Tokenizer, ids: &[u32]) -> Result<String, LlmError> {
-        let before = tokenizer
-            .decode(&ids[self.prefix_offset..self.read_offset], false)
-            .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))?;
-        let now = tokenizer
-            .decode(&ids[self.prefix_offset..], false)
-            .map_err(|e| LlmError::Inference(format!("tokenizer: {e}")))?;
+        let (before, now) = self.decode_tail(tokenizer, ids)?;
         Ok(now
             .get(before.len()..)
             .unwrap_or("")
