@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cancel;
 pub mod config;
 pub mod dialog;
+pub mod eval;
 pub mod llm;
 pub mod models;
 pub mod onnx_runtime;

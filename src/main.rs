@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 use hotline::config::{Config, WhisperModel};
+use hotline::dialog::language::Language;
 use hotline::models::Manifest;
 use hotline::models::check;
 use hotline::models::fetch::{Cache, FetchOutcome, Fetcher};
@@ -60,6 +61,29 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Talk to the assistant in the terminal (the text channel), on the configured database.
+    Chat {
+        /// The caller's phone number as the network would present it (E.164).
+        #[arg(long)]
+        caller_id: Option<String>,
+        /// Language to greet in (replies follow the language the caller writes).
+        #[arg(long, value_parser = parse_language, default_value = "en")]
+        lang: Language,
+    },
+    /// Run scenario files (YAML; files or folders) against the dialog core.
+    Eval {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print every conversation.
+        #[arg(long)]
+        verbose: bool,
+        /// Exit non-zero when fewer scenarios pass, or any leaks.
+        #[arg(long)]
+        min_pass_rate: Option<f64>,
+        /// The model chooses every action alone (no phrase lexicon narrowing its choice).
+        #[arg(long)]
+        model_only: bool,
+    },
     /// Speak TEXT with the configured Piper voice into a WAV file.
     Speak {
         text: String,
@@ -88,6 +112,14 @@ enum BenchKind {
     Asr,
     Tts,
     Llm,
+}
+
+fn parse_language(code: &str) -> Result<Language, String> {
+    match code {
+        "en" => Ok(Language::En),
+        "zh" => Ok(Language::Zh),
+        other => Err(format!("{other:?}: choose en or zh")),
+    }
 }
 
 fn parse_whisper_model(name: &str) -> Result<WhisperModel, String> {
@@ -139,6 +171,21 @@ fn run() -> Result<()> {
             &file,
             model.unwrap_or(config.asr.model),
             lang.as_deref().unwrap_or(&config.asr.language),
+        ),
+        Command::Chat { caller_id, lang } => cli::chat::run(&config, caller_id, lang),
+        Command::Eval {
+            paths,
+            verbose,
+            min_pass_rate,
+            model_only,
+        } => cli::eval::run(
+            &config,
+            cli::eval::EvalArgs {
+                paths,
+                verbose,
+                min_pass_rate,
+                model_only,
+            },
         ),
         Command::Speak { text, out, rate } => cli::speak::run(&config, &text, &out, rate),
         Command::Db {

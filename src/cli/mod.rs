@@ -1,5 +1,7 @@
 //! Command implementations of the `hotline` binary (errors are `anyhow` here, at the edge).
 
+pub mod chat;
 pub mod db;
+pub mod eval;
 pub mod speak;
 pub mod transcribe;

@@ -129,6 +129,12 @@ pub fn shop_tools() -> Vec<ToolSpec> {
 /// The grammar of one assistant action: `{"tool": NAME, "args": {...}}` for a tool in
 /// `tools`, or `{"say": TEXT}` for a spoken reply.
 pub fn action_schema(tools: &[ToolSpec], max_reply_chars: usize) -> Value {
+    action_schema_with_say(tools, text(max_reply_chars))
+}
+
+/// [`action_schema`] with `say` constrained to the JSON schema `say` (the dialog core uses an
+/// enum of reply kinds, so that no fact is ever the model's own words).
+pub fn action_schema_with_say(tools: &[ToolSpec], say: Value) -> Value {
     let mut choices: Vec<Value> = tools
         .iter()
         .map(|t| {
@@ -140,7 +146,7 @@ pub fn action_schema(tools: &[ToolSpec], max_reply_chars: usize) -> Value {
             })
         })
         .collect();
-    choices.push(object(json!({"say": text(max_reply_chars)}), &["say"]));
+    choices.push(object(json!({ "say": say }), &["say"]));
     json!({"anyOf": choices})
 }
 

@@ -9,6 +9,25 @@ pub fn date_of_day(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Day number since 1970-01-01 of a `YYYY-MM-DD` date (a longer timestamp is cut to its date),
+/// or `None` when it is not a valid date.
+pub fn day_of_date(date: &str) -> Option<i64> {
+    let date = date.get(..10)?;
+    let b = date.as_bytes();
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y: i64 = date[0..4].parse().ok()?;
+    let m: u32 = date[5..7].parse().ok()?;
+    let d: u32 = date[8..10].parse().ok()?;
+    if !(1..=12).contains(&m) || d == 0 || d > 31 {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    // 2026-02-31 would roll over into March: not a date.
+    (date_of_day(day) == date).then_some(day)
+}
+
 /// Day number since 1970-01-01 of `y-m-d`.
 pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -64,6 +83,24 @@ mod tests {
         assert_eq!(date_of_day(days_from_civil(2024, 2, 29)), "2024-02-29");
         assert_eq!(date_of_day(days_from_civil(2026, 1, 5) + 30), "2026-02-04");
         assert_eq!(timestamp(86_400 + 3_661), "1970-01-02T01:01:01Z");
+        assert_eq!(
+            day_of_date("2026-11-28"),
+            Some(days_from_civil(2026, 11, 28))
+        );
+        assert_eq!(
+            day_of_date("2026-11-28T10:00:00Z"),
+            day_of_date("2026-11-28")
+        );
+        for bad in [
+            "2026-02-31",
+            "2026-13-01",
+            "26-11-28",
+            "2026/11/28",
+            "",
+            "2026-11-2x",
+        ] {
+            assert_eq!(day_of_date(bad), None, "{bad}");
+        }
         for d in -1000..1000 {
             let date = date_of_day(d * 37);
             let (y, m, dd) = (

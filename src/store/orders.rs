@@ -2,8 +2,10 @@
 //! order allows before it ships: cancelling it and changing its address.
 
 use super::model::{
-    Customer, Order, OrderDetail, OrderItem, Product, Shipment, ShopDump, Stock, TrackingEvent,
+    Customer, Order, OrderDetail, OrderItem, Product, Refund, Shipment, ShopDump, Stock,
+    TrackingEvent,
 };
+use super::requests::Upserted;
 use super::{Result, Store, StoreError, query_error};
 
 const ORDER_COLUMNS: &str = "id, customer_id, placed, status, ship_street, ship_city, ship_zip";
@@ -112,6 +114,91 @@ impl Store {
             &[],
         )
         .await
+    }
+
+    /// Cancels order `id` if it has not shipped and records the refund of `refund_cents`
+    /// (cause `cancellation`), both in one transaction: either both happen or neither. A
+    /// repeat finds the order cancelled and the refund stored and changes nothing.
+    pub async fn cancel_order_with_refund(
+        &self,
+        id: &str,
+        refund_cents: i64,
+        created: &str,
+    ) -> Result<Upserted<Refund>> {
+        let what = "cancel order";
+        let mut tx = self.pool.begin().await.map_err(query_error(what))?;
+        let changed = sqlx::query(
+            "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'placed'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error(what))?
+        .rows_affected();
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(query_error(what))?;
+        match status.as_deref() {
+            None => {
+                return Err(StoreError::NotFound {
+                    what: "order",
+                    key: id.to_string(),
+                });
+            }
+            Some("cancelled") => {}
+            Some(other) => {
+                return Err(StoreError::Conflict {
+                    what,
+                    detail: format!("order {id} is {other}"),
+                });
+            }
+        }
+        sqlx::query(
+            "INSERT INTO refunds (id, order_id, cause, amount_cents, state, created) VALUES ($1, $2, 'cancellation', $3, 'pending', $4) \
+             ON CONFLICT (order_id, cause) DO NOTHING",
+        )
+        .bind(format!("F{id}-cancellation"))
+        .bind(id)
+        .bind(refund_cents)
+        .bind(created)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error(what))?;
+        let row: Refund = sqlx::query_as(
+            "SELECT id, order_id, cause, amount_cents, state, created FROM refunds WHERE order_id = $1 AND cause = 'cancellation'",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(query_error(what))?;
+        tx.commit().await.map_err(query_error(what))?;
+        Ok(Upserted {
+            row,
+            created: changed == 1,
+        })
+    }
+
+    /// Products bought by the other customers who bought what customer `customer_id` bought,
+    /// with how many such customers bought each (most first); the caller's own purchases are
+    /// left out. Aggregates only: nothing says who bought what.
+    pub async fn bought_together(&self, customer_id: &str) -> Result<Vec<(String, i64)>> {
+        sqlx::query_as(
+            "SELECT i2.sku, COUNT(DISTINCT o2.customer_id) AS n \
+             FROM orders o1 JOIN order_items i1 ON i1.order_id = o1.id \
+             JOIN orders o2 ON o2.customer_id = o1.customer_id JOIN order_items i2 ON i2.order_id = o2.id \
+             WHERE o1.customer_id <> $1 AND i2.sku <> i1.sku \
+             AND i1.sku IN (SELECT i.sku FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.customer_id = $2) \
+             AND i2.sku NOT IN (SELECT i.sku FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.customer_id = $3) \
+             GROUP BY i2.sku ORDER BY n DESC, i2.sku",
+        )
+        .bind(customer_id)
+        .bind(customer_id)
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("bought together"))
     }
 
     /// Sends order `id` to a new address if it has not shipped (else a `Conflict`).

@@ -62,6 +62,78 @@ impl Store {
         })
     }
 
+    /// Starts the return of `sku` from order `order_id` and records its pending refund of
+    /// `refund_cents` (cause: the return's id) in one transaction. A repeat returns the
+    /// stored return and refund and creates neither again.
+    pub async fn start_return_with_refund(
+        &self,
+        order_id: &str,
+        sku: &str,
+        reason: &str,
+        refund_cents: i64,
+        created: &str,
+    ) -> Result<Upserted<(Return, Refund)>> {
+        let what = "start return";
+        self.require_item(order_id, sku).await?;
+        let id = format!("R{order_id}-{sku}");
+        let mut tx = self.pool.begin().await.map_err(query_error(what))?;
+        let inserted = sqlx::query(
+            "INSERT INTO returns (id, order_id, sku, reason, created, state) VALUES ($1, $2, $3, $4, $5, 'requested') \
+             ON CONFLICT (order_id, sku) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(order_id)
+        .bind(sku)
+        .bind(reason)
+        .bind(created)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error(what))?
+        .rows_affected();
+        let ret: Return = sqlx::query_as("SELECT id, order_id, sku, reason, created, state FROM returns WHERE order_id = $1 AND sku = $2")
+            .bind(order_id)
+            .bind(sku)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(query_error(what))?;
+        sqlx::query(
+            "INSERT INTO refunds (id, order_id, cause, amount_cents, state, created) VALUES ($1, $2, $3, $4, 'pending', $5) \
+             ON CONFLICT (order_id, cause) DO NOTHING",
+        )
+        .bind(format!("F{order_id}-{}", ret.id))
+        .bind(order_id)
+        .bind(&ret.id)
+        .bind(refund_cents)
+        .bind(created)
+        .execute(&mut *tx)
+        .await
+        .map_err(query_error(what))?;
+        let refund: Refund = sqlx::query_as(
+            "SELECT id, order_id, cause, amount_cents, state, created FROM refunds WHERE order_id = $1 AND cause = $2",
+        )
+        .bind(order_id)
+        .bind(&ret.id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(query_error(what))?;
+        tx.commit().await.map_err(query_error(what))?;
+        Ok(Upserted {
+            row: (ret, refund),
+            created: inserted == 1,
+        })
+    }
+
+    /// The exchanges of order `order_id`, by SKU.
+    pub async fn exchanges_of_order(&self, order_id: &str) -> Result<Vec<Exchange>> {
+        sqlx::query_as(
+            "SELECT id, order_id, sku, from_variant, to_variant, created, state FROM exchanges WHERE order_id = $1 ORDER BY sku",
+        )
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("exchanges of order"))
+    }
+
     /// The returns of order `order_id`, by SKU.
     pub async fn returns_of_order(&self, order_id: &str) -> Result<Vec<Return>> {
         sqlx::query_as("SELECT id, order_id, sku, reason, created, state FROM returns WHERE order_id = $1 ORDER BY sku")

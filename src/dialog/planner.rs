@@ -1,0 +1,435 @@
+//! The planner: the language model choosing the assistant's next action for a caller's turn,
+//! under a grammar that admits only the catalog's tools with arguments drawn from what the
+//! conversation knows, or one of a fixed set of reply kinds.
+//!
+//! The model runs on its own thread ([`Planner::start`]); sessions send it [`PlanRequest`]s
+//! through a bounded queue and await the [`Plan`]. One KV-cache sequence is kept: every prompt
+//! starts with the same system prompt and examples, so their keys and values are computed once
+//! per process and reused by every call.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::catalog::{ToolSpec, action_schema_with_say, describe, shop_tools};
+use crate::cancel::CancelToken;
+use crate::config::LlmConfig;
+use crate::llm::chat_template::Role;
+use crate::llm::constrained::ConstraintFactory;
+use crate::llm::{GenerateOptions, Generator, LlmError};
+use crate::onnx_runtime::OrtRuntime;
+
+/// Requests waiting for the model beyond this are refused (the caller hears "one moment" from
+/// the session and is offered a person rather than waiting without bound).
+pub const QUEUE_CAPACITY: usize = 32;
+
+/// Tokens an action may take (the longest, an address change, needs about 60).
+const MAX_ACTION_TOKENS: usize = 96;
+
+/// Replies the model may choose without a tool. Their words are templates
+/// (`dialog::reply`), never the model's.
+pub const SAY_KINDS: [&str; 8] = [
+    "help",
+    "ask_order_id",
+    "ask_address",
+    "ask_complaint",
+    "off_topic",
+    "thanks",
+    "goodbye",
+    "not_understood",
+];
+
+/// What the conversation knows, which bounds the arguments the model may use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known {
+    /// Order numbers the caller said, and the verified caller's own orders.
+    pub order_ids: Vec<String>,
+    /// SKUs on those orders (verified callers only).
+    pub skus: Vec<String>,
+    /// Variants of the products on those orders.
+    pub variants: Vec<String>,
+    pub verified: bool,
+    /// Tools the caller's words point at (`dialog::intent`); empty: any tool or reply.
+    pub candidates: Vec<&'static str>,
+}
+
+/// One caller turn to act on.
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    /// What the conversation knows, written out for the model (`Orders: ...`).
+    pub context: String,
+    pub caller_text: String,
+    pub known: Known,
+}
+
+/// The model's action and what it took.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub action: Value,
+    pub raw: String,
+    pub prompt_tokens: usize,
+    pub reused_tokens: usize,
+    pub tokens: usize,
+    pub time_to_first_token: Duration,
+    pub elapsed: Duration,
+    /// Time spent waiting in the queue before the model took the request.
+    pub queued: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlannerError {
+    #[error("the planner queue is full ({QUEUE_CAPACITY} waiting)")]
+    Busy,
+    #[error("the planner thread has stopped")]
+    Stopped,
+    #[error("the language model failed: {0}")]
+    Llm(#[from] LlmError),
+    #[error("the model's action is not valid JSON: {0}")]
+    BadOutput(String),
+}
+
+struct Job {
+    request: PlanRequest,
+    sent: Instant,
+    reply: oneshot::Sender<Result<Plan, PlannerError>>,
+}
+
+/// A handle on the planner thread; cheap to clone, one per session.
+#[derive(Clone)]
+pub struct Planner {
+    jobs: mpsc::SyncSender<Job>,
+}
+
+impl Planner {
+    /// Starts the planner thread with its model and grammar compiler.
+    pub fn start(generator: Generator, factory: ConstraintFactory) -> std::io::Result<Planner> {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
+        thread::Builder::new()
+            .name("llm-planner".into())
+            .spawn(move || run(generator, factory, queue))?;
+        Ok(Planner { jobs })
+    }
+
+    /// Loads the configured model, tokenizer and grammar compiler and starts the thread.
+    pub fn load(ort: &OrtRuntime, config: &LlmConfig) -> Result<Planner, PlannerError> {
+        let generator = Generator::load(
+            ort,
+            &config.model,
+            &config.tokenizer,
+            &config.model_config,
+            config.threads,
+        )?;
+        let factory = ConstraintFactory::new(
+            &config.tokenizer,
+            generator.vocab_size(),
+            generator.stop_ids(),
+        )?;
+        Planner::start(generator, factory).map_err(|e| {
+            PlannerError::Llm(LlmError::Inference(format!(
+                "cannot start the planner thread: {e}"
+            )))
+        })
+    }
+
+    /// The model's next action for `request`.
+    pub async fn plan(&self, request: PlanRequest) -> Result<Plan, PlannerError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            request,
+            sent: Instant::now(),
+            reply,
+        };
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => PlannerError::Busy,
+            mpsc::TrySendError::Disconnected(_) => PlannerError::Stopped,
+        })?;
+        answer.await.map_err(|_| PlannerError::Stopped)?
+    }
+}
+
+fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiver<Job>) {
+    let system = system_prompt();
+    let template = generator.config().chat_template;
+    let mut seq = match generator.new_sequence() {
+        Ok(seq) => seq,
+        Err(e) => {
+            for job in queue {
+                let _ = job
+                    .reply
+                    .send(Err(PlannerError::Llm(LlmError::Inference(e.to_string()))));
+            }
+            return;
+        }
+    };
+    let options = GenerateOptions {
+        max_new_tokens: MAX_ACTION_TOKENS,
+        ..GenerateOptions::default()
+    };
+    for job in queue {
+        let queued = job.sent.elapsed();
+        let user = format!(
+            "{}\nCaller: {}",
+            job.request.context, job.request.caller_text
+        );
+        let mut messages: Vec<(Role, &str)> = vec![(Role::System, &system)];
+        for (example, action) in EXAMPLES {
+            messages.push((Role::User, example));
+            messages.push((Role::Assistant, action));
+        }
+        messages.push((Role::User, &user));
+        let prompt = template.render(&messages);
+        let result = factory
+            .json_schema(grammar(&job.request.known))
+            .map_err(PlannerError::from)
+            .and_then(|mut constraint| {
+                generator
+                    .generate_constrained(
+                        &mut seq,
+                        &prompt,
+                        &options,
+                        Some(&mut constraint),
+                        &CancelToken::new(),
+                        |_| {},
+                    )
+                    .map_err(PlannerError::from)
+            })
+            .and_then(|g| {
+                let action = serde_json::from_str(&g.text)
+                    .map_err(|e| PlannerError::BadOutput(format!("{e}: {:?}", g.text)))?;
+                Ok(Plan {
+                    action,
+                    raw: g.text,
+                    prompt_tokens: g.prompt_tokens,
+                    reused_tokens: g.reused_tokens,
+                    tokens: g.tokens,
+                    time_to_first_token: g.time_to_first_token,
+                    elapsed: g.elapsed,
+                    queued,
+                })
+            });
+        // The session may have gone (the caller hung up): nothing to do then.
+        let _ = job.reply.send(result);
+    }
+}
+
+/// The grammar of the next action given what is known: tools about an order only when an
+/// order is known, with `order_id`, `sku` and `variant` limited to the known ones.
+pub fn grammar(known: &Known) -> Value {
+    let enum_of = |values: &[String]| json!({"type": "string", "enum": values});
+    let tools: Vec<ToolSpec> = shop_tools()
+        .into_iter()
+        .filter(|t| !(known.verified && t.name == "verify_identity"))
+        .filter(|t| known.candidates.is_empty() || known.candidates.contains(&t.name))
+        .filter_map(|mut t| {
+            let required = t.args["required"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|k| k == "order_id"));
+            let props = t.args["properties"].as_object_mut()?;
+            if props.contains_key("order_id") {
+                if known.order_ids.is_empty() {
+                    if required {
+                        return None;
+                    }
+                    props.remove("order_id");
+                } else {
+                    props.insert("order_id".into(), enum_of(&known.order_ids));
+                }
+            }
+            if props.contains_key("sku") && !known.skus.is_empty() {
+                props.insert("sku".into(), enum_of(&known.skus));
+            }
+            if props.contains_key("variant") && !known.variants.is_empty() {
+                props.insert("variant".into(), enum_of(&known.variants));
+            }
+            // Summaries and reasons are taken from the caller's own words by the session;
+            // keep the model's short.
+            for key in ["summary", "reason", "topic"] {
+                if props.contains_key(key) {
+                    props.insert(
+                        key.into(),
+                        json!({"type": "string", "minLength": 1, "maxLength": 40}),
+                    );
+                }
+            }
+            Some(t)
+        })
+        .collect();
+    // When the caller's words point at tools, the model chooses among them; if none of them
+    // can run without an order number, it can only ask for one.
+    let say: Vec<&str> = match (known.candidates.is_empty(), tools.is_empty()) {
+        (true, _) => SAY_KINDS.to_vec(),
+        (false, true) => vec!["ask_order_id"],
+        (false, false) => Vec::new(),
+    };
+    let mut schema = action_schema_with_say(&tools, json!({"type": "string", "enum": say}));
+    if say.is_empty()
+        && let Some(choices) = schema["anyOf"].as_array_mut()
+    {
+        choices.pop();
+    }
+    schema
+}
+
+/// Worked examples, given to the model as earlier turns of the conversation (a small model
+/// follows examples in that form far better than in the system prompt: measured, README).
+const EXAMPLES: [(&str, &str); 27] = [
+    (
+        "Orders: none known\nCaller: Hi there!",
+        r#"{"say": "help"}"#,
+    ),
+    (
+        "Orders: 100042 (delivered: HP-200 Wireless Headphones black)\nCaller: Where is my parcel?",
+        r#"{"tool": "track_shipment", "args": {"order_id": "100042"}}"#,
+    ),
+    (
+        "Orders: 204518 (mentioned)\nCaller: What's the status of order 204518?",
+        r#"{"tool": "get_order_status", "args": {"order_id": "204518"}}"#,
+    ),
+    (
+        "Orders: 100042 (mentioned)\nCaller: My ZIP code is 94107.",
+        r#"{"tool": "verify_identity", "args": {"order_id": "100042", "zip": "94107"}}"#,
+    ),
+    (
+        "Orders: 310077 (placed: TEE-01 Cotton T-Shirt M)\nCaller: Please cancel my order, I don't need it anymore.",
+        r#"{"tool": "cancel_order", "args": {"order_id": "310077", "reason": "not needed"}}"#,
+    ),
+    (
+        "Orders: 310077 (placed: TEE-01 Cotton T-Shirt M)\nCaller: Can you send it to 12 Oak Street, Springfield, 62704 instead?",
+        r#"{"tool": "change_shipping_address", "args": {"order_id": "310077", "street": "12 Oak Street", "city": "Springfield", "zip": "62704"}}"#,
+    ),
+    (
+        "Orders: 100042 (delivered: HP-200 Wireless Headphones black)\nCaller: I want to send the headphones back, they stopped charging.",
+        r#"{"tool": "start_return", "args": {"order_id": "100042", "sku": "HP-200", "reason": "stopped charging"}}"#,
+    ),
+    (
+        "Orders: 100042 (delivered: HP-200 Wireless Headphones black)\nCaller: Has my money come back yet?",
+        r#"{"tool": "get_refund_status", "args": {"order_id": "100042"}}"#,
+    ),
+    (
+        "Orders: 100042 (delivered: HP-200 Wireless Headphones black)\nCaller: Could I swap them for the white ones?",
+        r#"{"tool": "request_exchange", "args": {"order_id": "100042", "sku": "HP-200", "variant": "white"}}"#,
+    ),
+    (
+        "Orders: 100042 (delivered: HP-200 Wireless Headphones black)\nCaller: The driver was really rude and threw the box.",
+        r#"{"tool": "file_complaint", "args": {"order_id": "100042", "summary": "rude driver"}}"#,
+    ),
+    (
+        "Orders: 100042 (delivered: HP-200 Wireless Headphones black)\nCaller: Anything else you'd suggest for me?",
+        r#"{"tool": "recommend_products", "args": {}}"#,
+    ),
+    (
+        "Orders: none known\nCaller: I'd rate this call a four.",
+        r#"{"tool": "record_survey", "args": {"score": 4}}"#,
+    ),
+    (
+        "Orders: none known\nCaller: Where is my order?",
+        r#"{"say": "ask_order_id"}"#,
+    ),
+    (
+        "Orders: none known\nCaller: Who won the game last night?",
+        r#"{"say": "off_topic"}"#,
+    ),
+    (
+        "Orders: none known\nCaller: Thanks, that's all. Bye!",
+        r#"{"say": "goodbye"}"#,
+    ),
+    (
+        "Orders: 515151 (shipped: KB-7 Keyboard)\nCaller: When will it get here?",
+        r#"{"tool": "track_shipment", "args": {"order_id": "515151"}}"#,
+    ),
+    (
+        "Orders: 515151 (placed: KB-7 Keyboard)\nCaller: Has my order shipped yet?",
+        r#"{"tool": "get_order_status", "args": {"order_id": "515151"}}"#,
+    ),
+    (
+        "Orders: 515151 (placed: KB-7 Keyboard)\nCaller: I changed my mind, cancel it please.",
+        r#"{"tool": "cancel_order", "args": {"order_id": "515151", "reason": "changed mind"}}"#,
+    ),
+    (
+        "Orders: 515151 (delivered: KB-7 Keyboard)\nCaller: This keyboard is faulty, I want to send it back.",
+        r#"{"tool": "start_return", "args": {"order_id": "515151", "sku": "KB-7", "reason": "faulty"}}"#,
+    ),
+    (
+        "Orders: 515151 (delivered: SH-1 Running Shoes 9)\nCaller: These are too small, can I get a size 10 instead?",
+        r#"{"tool": "request_exchange", "args": {"order_id": "515151", "sku": "SH-1", "variant": "10"}}"#,
+    ),
+    (
+        "Orders: 515151 (delivered: KB-7 Keyboard)\nCaller: When do I get my money back for the return?",
+        r#"{"tool": "get_refund_status", "args": {"order_id": "515151"}}"#,
+    ),
+    (
+        "Orders: 515151 (delivered: KB-7 Keyboard)\nCaller: I'm really unhappy, the box was crushed.",
+        r#"{"tool": "file_complaint", "args": {"order_id": "515151", "summary": "box crushed"}}"#,
+    ),
+    (
+        "Orders: none known\nCaller: The call was great, five out of five.",
+        r#"{"tool": "record_survey", "args": {"score": 5}}"#,
+    ),
+    (
+        "Orders: 515151 (delivered: KB-7 Keyboard)\nCaller: What would go well with my keyboard?",
+        r#"{"tool": "recommend_products", "args": {"topic": "keyboard"}}"#,
+    ),
+    (
+        "Orders: none known\nCaller: Great, thank you so much.",
+        r#"{"say": "thanks"}"#,
+    ),
+    (
+        "Orders: 777001 (mentioned)\nCaller: It's jane@example.com",
+        r#"{"tool": "verify_identity", "args": {"order_id": "777001", "email": "jane@example.com"}}"#,
+    ),
+    (
+        "Orders: none known\nCaller: Get me a human, now.",
+        r#"{"tool": "transfer_to_human", "args": {"summary": "asked for a person"}}"#,
+    ),
+];
+
+/// The fixed part of every prompt: the job, the tools, the reply kinds and worked examples.
+pub fn system_prompt() -> String {
+    format!(
+        "You are the phone assistant of an online shop. For each caller message, answer with one JSON action: \
+         {{\"tool\": NAME, \"args\": {{...}}}} to use a tool, or {{\"say\": KIND}} to reply without one.\n\
+         Tools:\n{}\n\
+         Reply kinds: help (greeting or unclear request), ask_order_id (an order is meant but no number is known), \
+         ask_address (an address change without the new address), ask_complaint (the caller is unhappy but has not said why), \
+         off_topic (not about the shop), thanks, goodbye, not_understood.\n\
+         Use only order numbers listed under Orders. Never invent facts.",
+        describe(&shop_tools())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grammar_follows_what_is_known() {
+        let unknown = grammar(&Known::default());
+        let names: Vec<String> = unknown["anyOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| {
+                c["properties"]["tool"]["const"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect();
+        // Without a known order, no tool that needs one.
+        assert!(!names.iter().any(|n| n == "get_order_status"));
+        assert!(names.iter().any(|n| n == "transfer_to_human"));
+        assert!(names.iter().any(|n| n == "file_complaint"));
+        let known = grammar(&Known {
+            order_ids: vec!["100042".into()],
+            skus: vec!["HP-200".into()],
+            variants: vec!["black".into(), "white".into()],
+            verified: true,
+        });
+        let text = known.to_string();
+        assert!(text.contains(r#""enum":["100042"]"#), "{text}");
+        assert!(text.contains(r#""enum":["HP-200"]"#), "{text}");
+        assert!(!text.contains("verify_identity"));
+    }
+}

@@ -1,0 +1,1009 @@
+//! One conversation with the assistant: the caller's turns in, replies out. The policy lives
+//! here, in code, whatever the model proposes:
+//!
+//! - nothing about an order is said before the caller is verified (caller ID matching the
+//!   customer's phone, or an order number with its ZIP code or e-mail), and a verified caller
+//!   reaches only their own orders;
+//! - arguments come from the caller's words: order numbers said or owned, the ZIP code,
+//!   e-mail, address, variant and score as the caller said them;
+//! - cancellations, returns, exchanges and address changes are read back and run only after
+//!   an explicit yes in the next turn ([`Extractor::answer`]);
+//! - asking for a person, two failed attempts at the same task, or a failing shop database
+//!   hand the call to a person with a summary (`transfer_to_human`);
+//! - every tool call that runs or is refused is written to the call's audit log.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::extract::{Answer, Extractor};
+use super::language::Language;
+use super::planner::{Known, PlanRequest, Planner};
+use super::reply::{ItemLine, OrderChoice, Reply};
+use super::tools::{Access, Applied, Check, Ctx, Done, ToolCall, ToolError};
+use crate::store::{
+    Customer, OrderDetail, Outcome, Product, Store, Turn, date_of_day, day_of_date,
+};
+
+/// Longest caller turn taken (a longer one is cut: nothing a caller sends can grow memory or
+/// prompts without bound).
+pub const MAX_TURN_CHARS: usize = 600;
+
+/// Failed attempts at the same task before the call goes to a person.
+pub const MAX_FAILURES: u32 = 2;
+
+/// Caller lines kept for summaries and for resolving which item is meant.
+const KEPT_LINES: usize = 6;
+
+/// Where the session's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The real clock.
+    System,
+    /// A fixed day (days since 1970-01-01), for scenarios.
+    Fixed(i64),
+}
+
+impl Clock {
+    fn today(self) -> i64 {
+        match self {
+            Clock::System => day_of_date(&crate::store::now_utc()).unwrap_or(0),
+            Clock::Fixed(day) => day,
+        }
+    }
+
+    fn stamp(self) -> String {
+        match self {
+            Clock::System => crate::store::now_utc(),
+            Clock::Fixed(day) => format!("{}T12:00:00Z", date_of_day(day)),
+        }
+    }
+}
+
+/// How a session starts.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub call_id: String,
+    /// `sip`, `webrtc`, `mic` or `text`.
+    pub channel: String,
+    /// The number the phone network presents, E.164.
+    pub caller_id: Option<String>,
+    pub clock: Clock,
+    pub language: Language,
+    /// Narrow the model's choice with the phrase lexicon (`dialog::intent`).
+    pub use_lexicon: bool,
+}
+
+/// A tool call as it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolRecord {
+    pub name: String,
+    pub args: Value,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+/// What one caller turn produced.
+#[derive(Debug, Clone, Default)]
+pub struct TurnOutput {
+    pub replies: Vec<String>,
+    pub tools: Vec<ToolRecord>,
+    /// The call is being handed to a person.
+    pub transferred: bool,
+    /// The conversation is over (transfer or goodbye).
+    pub ended: bool,
+    /// The model's time to its first token and its whole action, when it was asked.
+    pub llm_first_token: Option<Duration>,
+    pub llm_elapsed: Option<Duration>,
+}
+
+/// What the session waits for from the caller.
+#[derive(Debug, Clone)]
+enum Pending {
+    /// An explicit yes or no to the read-back of this call.
+    Confirm(ToolCall),
+    /// Verification details; then this request is carried out.
+    Verify(Option<ToolCall>),
+    /// Which order this request is about.
+    WhichOrder(ToolCall),
+}
+
+/// One conversation.
+pub struct Session {
+    store: Store,
+    planner: Planner,
+    extract: Arc<Extractor>,
+    options: SessionOptions,
+    language: Language,
+    customer: Option<Customer>,
+    /// The verified caller's orders.
+    orders: Vec<OrderDetail>,
+    /// The products on the verified caller's orders, by SKU.
+    products: HashMap<String, Product>,
+    /// Order numbers the caller said, in order.
+    mentioned: Vec<String>,
+    pending: Option<Pending>,
+    failures: HashMap<&'static str, u32>,
+    lines: Vec<String>,
+    next_turn: i64,
+    ended: bool,
+    /// The database failed on this call: writes are not attempted again.
+    store_down: bool,
+}
+
+impl Session {
+    /// Starts a conversation: records the call, recognises the caller by caller ID, and
+    /// returns the greeting (and the caller-ID check, when it recognised the caller).
+    pub async fn start(
+        store: Store,
+        planner: Planner,
+        extract: Arc<Extractor>,
+        options: SessionOptions,
+    ) -> (Session, TurnOutput) {
+        let language = options.language;
+        let mut session = Session {
+            store,
+            planner,
+            extract,
+            language,
+            customer: None,
+            orders: Vec::new(),
+            products: HashMap::new(),
+            mentioned: Vec::new(),
+            pending: None,
+            failures: HashMap::new(),
+            lines: Vec::new(),
+            next_turn: 0,
+            ended: false,
+            store_down: false,
+            options,
+        };
+        let stamp = session.options.clock.stamp();
+        if let Err(e) = session
+            .store
+            .start_call(
+                &session.options.call_id,
+                &stamp,
+                &session.options.channel,
+                session.options.caller_id.as_deref(),
+            )
+            .await
+        {
+            tracing::warn!(call = %session.options.call_id, "cannot record the call: {e}");
+            session.store_down = true;
+        }
+        let mut records = Vec::new();
+        if let Some(phone) = session.options.caller_id.clone()
+            && !session.store_down
+        {
+            match session.store.customer_by_phone(&phone).await {
+                Ok(Some(customer)) => {
+                    let record = ToolRecord {
+                        name: "verify_identity".into(),
+                        args: json!({ "caller_id": phone }),
+                        outcome: Outcome::Ok,
+                        detail: format!("verified as {} by caller id", customer.id),
+                    };
+                    session.audit(&record).await;
+                    records.push(record);
+                    if let Err(e) = session.become_verified(customer).await {
+                        tracing::warn!("cannot read the caller's orders: {e}");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("cannot look up the caller: {e}"),
+            }
+        }
+        let greeting = Reply::Greeting {
+            first_name: session.customer.as_ref().map(|c| c.name.clone()),
+        }
+        .render(language);
+        session.record_turn("assistant", &greeting).await;
+        let out = TurnOutput {
+            replies: vec![greeting],
+            tools: records,
+            ..TurnOutput::default()
+        };
+        (session, out)
+    }
+
+    /// The call's id.
+    pub fn call_id(&self) -> &str {
+        &self.options.call_id
+    }
+
+    /// The verified caller, if any.
+    pub fn customer(&self) -> Option<&Customer> {
+        self.customer.as_ref()
+    }
+
+    /// The conversation is over.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The language replies are in now.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// Takes one caller turn and returns what the assistant says and does.
+    pub async fn handle(&mut self, text: &str) -> TurnOutput {
+        let mut out = TurnOutput::default();
+        if self.ended {
+            return out;
+        }
+        let text: String = text
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_TURN_CHARS)
+            .collect();
+        let text = text.trim();
+        if let Some(lang) = Language::detect(text) {
+            self.language = lang;
+        }
+        self.record_turn("caller", text).await;
+        if self.lines.len() == KEPT_LINES {
+            self.lines.remove(0);
+        }
+        self.lines.push(text.to_string());
+        let said = self.extract.order_ids(text);
+        for id in &said {
+            if !self.mentioned.contains(id) {
+                self.mentioned.push(id.clone());
+            }
+        }
+
+        if text.is_empty() {
+            self.say(&mut out, Reply::NotUnderstood);
+        } else if self.extract.wants_human(text) {
+            self.transfer(&mut out, "the caller asked for a person")
+                .await;
+        } else if !self.resume(&mut out, text, &said).await {
+            self.plan_and_act(&mut out, text, &said).await;
+        }
+        for reply in &out.replies {
+            self.record_turn("assistant", reply).await;
+        }
+        if out.ended && !self.store_down {
+            let outcome = if out.transferred {
+                "transferred"
+            } else {
+                "resolved"
+            };
+            let stamp = self.options.clock.stamp();
+            if let Err(e) = self
+                .store
+                .end_call(&self.options.call_id, &stamp, outcome)
+                .await
+            {
+                tracing::warn!("cannot record the end of the call: {e}");
+            }
+        }
+        out
+    }
+
+    /// Carries on what the session was waiting for, if this turn answers it. Returns
+    /// whether the turn was handled.
+    async fn resume(&mut self, out: &mut TurnOutput, text: &str, said: &[String]) -> bool {
+        match self.pending.take() {
+            None => false,
+            Some(Pending::Confirm(call)) => match self.extract.answer(text) {
+                Some(Answer::Yes) => {
+                    self.apply(out, call).await;
+                    true
+                }
+                Some(Answer::No) => {
+                    self.record(out, &call, Outcome::Denied, "the caller said no")
+                        .await;
+                    self.say(out, Reply::Declined);
+                    true
+                }
+                None => {
+                    // Anything but an explicit answer is not a yes: nothing runs.
+                    self.record(out, &call, Outcome::Denied, "not confirmed")
+                        .await;
+                    false
+                }
+            },
+            Some(Pending::Verify(task)) => {
+                let order_id = said
+                    .first()
+                    .cloned()
+                    .or_else(|| task.as_ref().and_then(|t| t.order_id().map(str::to_string)))
+                    .or_else(|| self.mentioned.last().cloned());
+                let zip = self.extract.zip(text);
+                let email = self.extract.email(text);
+                match order_id {
+                    Some(order_id) if zip.is_some() || email.is_some() => {
+                        let call = ToolCall::VerifyIdentity {
+                            order_id,
+                            zip,
+                            email,
+                        };
+                        self.verify(out, call, task).await;
+                        true
+                    }
+                    Some(order_id) if !said.is_empty() => {
+                        self.pending = Some(Pending::Verify(task));
+                        self.say(out, Reply::AskVerificationDetail { order_id });
+                        true
+                    }
+                    _ => {
+                        self.pending = Some(Pending::Verify(task));
+                        false
+                    }
+                }
+            }
+            Some(Pending::WhichOrder(mut call)) => match said.first() {
+                Some(id) => {
+                    call.set_order_id(id);
+                    self.run(out, call).await;
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// Asks the model for the next action and carries it out.
+    async fn plan_and_act(&mut self, out: &mut TurnOutput, text: &str, said: &[String]) {
+        let mut known = self.known();
+        if self.options.use_lexicon {
+            known.candidates = self.extract.intents(text);
+        }
+        let request = PlanRequest {
+            context: self.context(),
+            caller_text: text.to_string(),
+            known,
+        };
+        let plan = match self.planner.plan(request).await {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::warn!(call = %self.options.call_id, "planner: {e}");
+                self.fail(out, "understanding").await;
+                return;
+            }
+        };
+        out.llm_first_token = Some(plan.time_to_first_token);
+        out.llm_elapsed = Some(plan.elapsed + plan.queued);
+        tracing::debug!(action = %plan.raw, "planned");
+        if let Some(kind) = plan.action.get("say").and_then(Value::as_str) {
+            self.say_kind(out, kind, text);
+            return;
+        }
+        match ToolCall::from_json(&plan.action) {
+            Ok(call) => {
+                if let Some(call) = self.ground(out, call, text, said) {
+                    self.run(out, call).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!("the model's action is invalid: {e}");
+                self.fail(out, "understanding").await;
+            }
+        }
+    }
+
+    fn say_kind(&mut self, out: &mut TurnOutput, kind: &str, text: &str) {
+        let reply = match kind {
+            "ask_order_id" => match (&self.customer, self.orders.as_slice()) {
+                (Some(_), [_, _, ..]) => Reply::WhichOrder {
+                    orders: self.order_choices(),
+                },
+                _ => Reply::AskOrderId,
+            },
+            "ask_address" => Reply::AskAddress,
+            "ask_complaint" => Reply::AskComplaint,
+            "off_topic" => Reply::OffTopic,
+            "thanks" => Reply::Thanks,
+            "goodbye" => {
+                out.ended = true;
+                Reply::Goodbye
+            }
+            "not_understood" => Reply::NotUnderstood,
+            _ => Reply::Help,
+        };
+        // A bare number after "which order?" is an answer, not small talk.
+        if matches!(reply, Reply::Help | Reply::NotUnderstood) && text.len() > 200 {
+            self.say(out, Reply::NotUnderstood);
+            return;
+        }
+        self.say(out, reply);
+    }
+
+    /// Replaces the model's arguments with what the caller actually said or owns. Returns
+    /// `None` when the turn was answered instead (a question back to the caller).
+    fn ground(
+        &mut self,
+        out: &mut TurnOutput,
+        mut call: ToolCall,
+        text: &str,
+        said: &[String],
+    ) -> Option<ToolCall> {
+        // Order numbers: one said in this turn wins, then the last one said, then the
+        // caller's only order; with several and none said, ask which.
+        if let Some(id) = call.order_id().map(str::to_string) {
+            let chosen = if let Some(first) = said.first() {
+                if said.contains(&id) {
+                    id
+                } else {
+                    first.clone()
+                }
+            } else if self.mentioned.contains(&id) && self.mentioned.last() == Some(&id) {
+                id
+            } else if let Some(last) = self.mentioned.last() {
+                last.clone()
+            } else if self.orders.len() == 1 {
+                self.orders[0].order.id.clone()
+            } else if !self.orders.is_empty() && !matches!(call, ToolCall::FileComplaint { .. }) {
+                self.pending = Some(Pending::WhichOrder(call));
+                self.say(
+                    out,
+                    Reply::WhichOrder {
+                        orders: self.order_choices(),
+                    },
+                );
+                return None;
+            } else {
+                id
+            };
+            call.set_order_id(&chosen);
+        }
+        match &mut call {
+            ToolCall::VerifyIdentity { zip, email, .. } => {
+                *zip = self.extract.zip(text);
+                *email = self.extract.email(text);
+                if zip.is_none() && email.is_none() {
+                    let order_id = call.order_id().unwrap_or_default().to_string();
+                    self.pending = Some(Pending::Verify(None));
+                    self.say(out, Reply::AskVerificationDetail { order_id });
+                    return None;
+                }
+            }
+            ToolCall::ChangeShippingAddress {
+                street, city, zip, ..
+            } => {
+                let lower = text.to_lowercase();
+                let street_ok = !street.trim().is_empty()
+                    && lower.contains(&street.trim().to_lowercase())
+                    && street.chars().any(|c| c.is_ascii_digit());
+                let city_ok = lower.contains(&city.trim().to_lowercase());
+                match self.extract.zip(text) {
+                    Some(said_zip) if street_ok && city_ok => *zip = said_zip,
+                    _ => {
+                        self.say(out, Reply::AskAddress);
+                        return None;
+                    }
+                }
+            }
+            ToolCall::RecordSurvey { score } => match self.extract.score(text) {
+                Some(n) => *score = i64::from(n),
+                None => {
+                    self.say(out, Reply::AskScore);
+                    return None;
+                }
+            },
+            ToolCall::FileComplaint { summary, .. } => *summary = self.caller_summary(300),
+            ToolCall::TransferToHuman { summary } => *summary = self.caller_summary(300),
+            ToolCall::StartReturn { reason, .. } => *reason = Some(self.caller_summary(200)),
+            ToolCall::CancelOrder { reason, .. } => *reason = Some(self.caller_summary(200)),
+            _ => {}
+        }
+        Some(call)
+    }
+
+    /// Runs a grounded call through the policy: access, then the tool's own check, then the
+    /// read-back or the effect.
+    async fn run(&mut self, out: &mut TurnOutput, mut call: ToolCall) {
+        if let ToolCall::VerifyIdentity { .. } = call {
+            let resume = match self.pending.take() {
+                Some(Pending::Verify(task)) => task,
+                other => {
+                    self.pending = other;
+                    None
+                }
+            };
+            self.verify(out, call, resume).await;
+            return;
+        }
+        if let ToolCall::TransferToHuman { .. } = call {
+            self.transfer(out, "the assistant handed over").await;
+            return;
+        }
+        match call.access() {
+            Access::Anyone => {}
+            Access::Verified if self.customer.is_none() => {
+                self.record(out, &call, Outcome::Denied, "identity not verified")
+                    .await;
+                self.say(out, Reply::NeedVerificationForRecommendations);
+                return;
+            }
+            Access::Verified => {}
+            Access::OwnOrder(order_id) => {
+                if self.customer.is_none() {
+                    // "Order 100042, ZIP 94107": the details came with the request.
+                    let last = self.lines.last().cloned().unwrap_or_default();
+                    let (zip, email) = (self.extract.zip(&last), self.extract.email(&last));
+                    if zip.is_some() || email.is_some() {
+                        let verify = ToolCall::VerifyIdentity {
+                            order_id: order_id.clone(),
+                            zip,
+                            email,
+                        };
+                        Box::pin(self.verify(out, verify, Some(call))).await;
+                        return;
+                    }
+                    self.record(out, &call, Outcome::Denied, "identity not verified")
+                        .await;
+                    self.pending = Some(Pending::Verify(Some(call)));
+                    self.say(
+                        out,
+                        Reply::NeedVerification {
+                            order_id: Some(order_id),
+                        },
+                    );
+                    return;
+                }
+                if !self.orders.iter().any(|o| o.order.id == order_id) {
+                    // Same answer whether the order exists or not.
+                    self.record(out, &call, Outcome::Denied, "not the caller's order")
+                        .await;
+                    self.say(out, Reply::NotYourOrder { order_id });
+                    return;
+                }
+                if !self.resolve_item(out, &mut call) {
+                    return;
+                }
+            }
+        }
+        let result = {
+            let ctx = self.ctx_parts();
+            let ctx = Ctx {
+                store: &self.store,
+                call_id: &self.options.call_id,
+                customer: self.customer.as_ref(),
+                today: ctx.0,
+                now: &ctx.1,
+            };
+            call.check(&ctx).await
+        };
+        match result {
+            Ok(Check::Ready(Done::Ran(reply))) => {
+                self.record(out, &call, Outcome::Ok, "read").await;
+                self.say(out, reply);
+            }
+            Ok(Check::Ready(Done::ToApply)) => self.apply(out, call).await,
+            Ok(Check::Confirm(readback)) => {
+                self.pending = Some(Pending::Confirm(call));
+                self.say(out, readback);
+            }
+            Ok(Check::Refused { reply, detail }) => {
+                self.record(out, &call, Outcome::Denied, &detail).await;
+                self.say(out, reply);
+                self.count_failure(out, call.name()).await;
+            }
+            Err(e) => self.tool_error(out, &call, e).await,
+        }
+    }
+
+    /// Runs the effect of a call that passed its checks (and was confirmed where needed).
+    async fn apply(&mut self, out: &mut TurnOutput, call: ToolCall) {
+        let result = {
+            let (today, now) = self.ctx_parts();
+            let ctx = Ctx {
+                store: &self.store,
+                call_id: &self.options.call_id,
+                customer: self.customer.as_ref(),
+                today,
+                now: &now,
+            };
+            call.apply(&ctx).await
+        };
+        match result {
+            Ok(applied) => {
+                let failed = applied.outcome != Outcome::Ok;
+                self.record(out, &call, applied.outcome, &applied.detail)
+                    .await;
+                self.say(out, applied.reply);
+                if applied.transfer {
+                    out.transferred = true;
+                    out.ended = true;
+                    self.ended = true;
+                }
+                if failed {
+                    self.count_failure(out, call.name()).await;
+                } else if call.needs_confirmation() || matches!(call, ToolCall::CancelOrder { .. })
+                {
+                    // The order changed: read it again.
+                    if let Err(e) = self.refresh_orders().await {
+                        tracing::warn!("cannot re-read the caller's orders: {e}");
+                    }
+                }
+            }
+            Err(e) => self.tool_error(out, &call, e).await,
+        }
+    }
+
+    /// `verify_identity`, then the request that waited for it.
+    async fn verify(&mut self, out: &mut TurnOutput, call: ToolCall, resume: Option<ToolCall>) {
+        let result = {
+            let (today, now) = self.ctx_parts();
+            let ctx = Ctx {
+                store: &self.store,
+                call_id: &self.options.call_id,
+                customer: None,
+                today,
+                now: &now,
+            };
+            call.apply(&ctx).await
+        };
+        let applied: Applied = match result {
+            Ok(applied) => applied,
+            Err(e) => return self.tool_error(out, &call, e).await,
+        };
+        self.record(out, &call, applied.outcome, &applied.detail)
+            .await;
+        match applied.verified {
+            Some(customer) => {
+                self.say(out, applied.reply);
+                if let Err(e) = self.become_verified(customer).await {
+                    return self.tool_error(out, &call, ToolError::Store(e)).await;
+                }
+                if let Some(task) = resume {
+                    Box::pin(self.run(out, task)).await;
+                }
+            }
+            None => {
+                self.say(out, applied.reply);
+                self.pending = Some(Pending::Verify(resume));
+                self.count_failure(out, "verify_identity").await;
+            }
+        }
+    }
+
+    /// For returns and exchanges: the item meant, from the model's SKU if it is on the order,
+    /// the order's only item, or the product named in the caller's words; else asks.
+    fn resolve_item(&mut self, out: &mut TurnOutput, call: &mut ToolCall) -> bool {
+        let (order_id, sku) = match call {
+            ToolCall::StartReturn { order_id, sku, .. }
+            | ToolCall::RequestExchange { order_id, sku, .. } => (order_id.clone(), sku),
+            _ => return true,
+        };
+        let Some(order) = self.orders.iter().find(|o| o.order.id == order_id) else {
+            return true;
+        };
+        let skus: Vec<&str> = order.items.iter().map(|i| i.sku.as_str()).collect();
+        let words = self.lines.join(" ").to_lowercase();
+        let named: Vec<&str> = skus
+            .iter()
+            .copied()
+            .filter(|s| {
+                words.contains(&s.to_lowercase())
+                    || self.products.get(*s).is_some_and(|p| {
+                        p.name
+                            .to_lowercase()
+                            .split_whitespace()
+                            .filter(|w| w.len() > 3)
+                            .any(|w| words.contains(w.trim_end_matches('s')))
+                    })
+            })
+            .collect();
+        let pick = match (skus.as_slice(), named.as_slice()) {
+            ([only], _) => Some(*only),
+            (_, [one]) => Some(*one),
+            _ if skus.contains(&sku.as_str())
+                && (named.is_empty() || named.contains(&sku.as_str())) =>
+            {
+                Some(sku.as_str())
+            }
+            _ => None,
+        };
+        match pick {
+            Some(pick) => {
+                *sku = pick.to_string();
+                true
+            }
+            None => {
+                let items = order
+                    .items
+                    .iter()
+                    .map(|i| ItemLine {
+                        qty: i.qty,
+                        name: self
+                            .products
+                            .get(&i.sku)
+                            .map_or_else(|| i.sku.clone(), |p| p.name.clone()),
+                        variant: i.variant.clone(),
+                    })
+                    .collect();
+                self.say(out, Reply::WhichItem { order_id, items });
+                false
+            }
+        }
+    }
+
+    async fn tool_error(&mut self, out: &mut TurnOutput, call: &ToolCall, e: ToolError) {
+        tracing::warn!(call = %self.options.call_id, tool = call.name(), "{e}");
+        self.record(out, call, Outcome::Error, &e.to_string()).await;
+        if e.is_system() {
+            self.say(out, Reply::SystemDown);
+            self.transfer(out, &format!("the shop system failed: {e}"))
+                .await;
+        } else {
+            self.say(out, Reply::NotUnderstood);
+            self.count_failure(out, call.name()).await;
+        }
+    }
+
+    /// Counts a failed attempt at `task`; the second one hands the call to a person.
+    async fn count_failure(&mut self, out: &mut TurnOutput, task: &'static str) {
+        let n = self.failures.entry(task).or_default();
+        *n += 1;
+        if *n >= MAX_FAILURES {
+            let why = format!("{MAX_FAILURES} failed attempts at {task}");
+            self.transfer(out, &why).await;
+        }
+    }
+
+    async fn fail(&mut self, out: &mut TurnOutput, task: &'static str) {
+        self.say(out, Reply::NotUnderstood);
+        self.count_failure(out, task).await;
+    }
+
+    /// Hands the call to a person with a summary: who is calling, what they said, why.
+    async fn transfer(&mut self, out: &mut TurnOutput, why: &str) {
+        if out.transferred {
+            return;
+        }
+        self.pending = None;
+        let who = match &self.customer {
+            Some(c) => format!("{} ({}), verified", c.name, c.id),
+            None => format!(
+                "unverified caller {}",
+                self.options
+                    .caller_id
+                    .as_deref()
+                    .unwrap_or("without caller id")
+            ),
+        };
+        let summary: String = format!(
+            "{who}. Reason: {why}. Caller said: {}",
+            self.caller_summary(400)
+        )
+        .chars()
+        .take(600)
+        .collect();
+        let call = ToolCall::TransferToHuman { summary };
+        if self.store_down {
+            self.record(
+                out,
+                &call,
+                Outcome::Ok,
+                "transfer without a ticket: database down",
+            )
+            .await;
+            self.say(out, Reply::Transferring);
+        } else {
+            let result = {
+                let (today, now) = self.ctx_parts();
+                let ctx = Ctx {
+                    store: &self.store,
+                    call_id: &self.options.call_id,
+                    customer: self.customer.as_ref(),
+                    today,
+                    now: &now,
+                };
+                call.apply(&ctx).await
+            };
+            match result {
+                Ok(applied) => {
+                    self.record(out, &call, applied.outcome, &applied.detail)
+                        .await;
+                    self.say(out, applied.reply);
+                }
+                Err(e) => {
+                    // The person still takes the call; the summary goes with the transfer.
+                    tracing::warn!("transfer ticket not written: {e}");
+                    self.record(out, &call, Outcome::Ok, &format!("no ticket: {e}"))
+                        .await;
+                    self.say(out, Reply::Transferring);
+                }
+            }
+        }
+        out.transferred = true;
+        out.ended = true;
+        self.ended = true;
+    }
+
+    fn say(&self, out: &mut TurnOutput, reply: Reply) {
+        out.replies.push(reply.render(self.language));
+    }
+
+    /// Notes a tool call in the turn's output and the audit log.
+    async fn record(
+        &mut self,
+        out: &mut TurnOutput,
+        call: &ToolCall,
+        outcome: Outcome,
+        detail: &str,
+    ) {
+        let record = ToolRecord {
+            name: call.name().to_string(),
+            args: call.args_json(),
+            outcome,
+            detail: detail.to_string(),
+        };
+        self.audit(&record).await;
+        out.tools.push(record);
+    }
+
+    async fn audit(&mut self, record: &ToolRecord) {
+        if self.store_down {
+            return;
+        }
+        let stamp = self.options.clock.stamp();
+        if let Err(e) = self
+            .store
+            .record_audit(
+                &self.options.call_id,
+                &stamp,
+                &record.name,
+                &record.args,
+                record.outcome,
+                &record.detail,
+            )
+            .await
+        {
+            tracing::warn!(call = %self.options.call_id, "audit not written: {e}");
+        }
+    }
+
+    async fn record_turn(&mut self, role: &str, text: &str) {
+        if self.store_down {
+            return;
+        }
+        let turn = Turn {
+            call_id: self.options.call_id.clone(),
+            idx: self.next_turn,
+            role: role.to_string(),
+            text: text.to_string(),
+            asr_ms: None,
+            llm_first_ms: None,
+            tts_first_ms: None,
+            end_to_end_ms: None,
+        };
+        self.next_turn += 1;
+        if let Err(e) = self.store.record_turn(&turn).await {
+            tracing::warn!(call = %self.options.call_id, "turn not written: {e}");
+        }
+    }
+
+    async fn become_verified(
+        &mut self,
+        customer: Customer,
+    ) -> Result<(), crate::store::StoreError> {
+        if let Err(e) = self
+            .store
+            .identify_caller(&self.options.call_id, &customer.id)
+            .await
+        {
+            tracing::warn!("cannot note the caller on the call: {e}");
+        }
+        self.customer = Some(customer);
+        self.refresh_orders().await
+    }
+
+    async fn refresh_orders(&mut self) -> Result<(), crate::store::StoreError> {
+        let Some(customer) = &self.customer else {
+            return Ok(());
+        };
+        let mut orders = Vec::new();
+        for order in self.store.orders_of_customer(&customer.id).await? {
+            if let Some(detail) = self.store.order(&order.id).await? {
+                for item in &detail.items {
+                    if !self.products.contains_key(&item.sku)
+                        && let Some(p) = self.store.product(&item.sku).await?
+                    {
+                        self.products.insert(p.sku.clone(), p);
+                    }
+                }
+                orders.push(detail);
+            }
+        }
+        self.orders = orders;
+        Ok(())
+    }
+
+    fn ctx_parts(&self) -> (i64, String) {
+        (self.options.clock.today(), self.options.clock.stamp())
+    }
+
+    /// What the model is told about the conversation.
+    fn context(&self) -> String {
+        let mut parts: Vec<String> = self
+            .orders
+            .iter()
+            .map(|o| {
+                let items: Vec<String> = o
+                    .items
+                    .iter()
+                    .map(|i| {
+                        let name = self.products.get(&i.sku).map_or("", |p| p.name.as_str());
+                        format!("{} {name} {}", i.sku, i.variant).trim().to_string()
+                    })
+                    .collect();
+                format!("{} ({}: {})", o.order.id, o.order.status, items.join(", "))
+            })
+            .collect();
+        for id in &self.mentioned {
+            if !self.orders.iter().any(|o| &o.order.id == id) {
+                parts.push(format!("{id} (mentioned)"));
+            }
+        }
+        if parts.is_empty() {
+            "Orders: none known".to_string()
+        } else {
+            format!("Orders: {}", parts.join("; "))
+        }
+    }
+
+    fn known(&self) -> Known {
+        let mut known = Known {
+            verified: self.customer.is_some(),
+            ..Known::default()
+        };
+        for id in self
+            .mentioned
+            .iter()
+            .chain(self.orders.iter().map(|o| &o.order.id))
+        {
+            if !known.order_ids.contains(id) {
+                known.order_ids.push(id.clone());
+            }
+        }
+        for order in &self.orders {
+            for item in &order.items {
+                if !known.skus.contains(&item.sku) {
+                    known.skus.push(item.sku.clone());
+                }
+                let variants = self.products.get(&item.sku).map(Product::variant_list);
+                for v in variants.unwrap_or_default() {
+                    if !known.variants.contains(&v) {
+                        known.variants.push(v);
+                    }
+                }
+            }
+        }
+        known
+    }
+
+    fn order_choices(&self) -> Vec<OrderChoice> {
+        self.orders
+            .iter()
+            .map(|o| OrderChoice {
+                order_id: o.order.id.clone(),
+                placed: o.order.placed.clone(),
+                first_item: o
+                    .items
+                    .first()
+                    .and_then(|i| self.products.get(&i.sku).map(|p| p.name.clone()))
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// The caller's recent words, for summaries.
+    fn caller_summary(&self, max: usize) -> String {
+        let text = self.lines.join(" / ");
+        let start = text.chars().count().saturating_sub(max);
+        text.chars().skip(start).collect()
+    }
+}
+
+/// The time one turn took from text in to replies out.
+pub fn elapsed_ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
+}

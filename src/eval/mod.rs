@@ -1,0 +1,10 @@
+//! Scenario evaluations of the dialog core: scripted callers against a fresh shop, checked
+//! for the tools called, what was said, whether the call went to a person, and leaks.
+
+pub mod check;
+pub mod runner;
+pub mod scenario;
+
+pub use check::{Verdict, judge};
+pub use runner::{EvalSummary, ScenarioRun, run_scenario, summarize};
+pub use scenario::{Scenario, ScenarioError, load_scenarios};

@@ -1,0 +1,301 @@
+//! The scenario file format (YAML), as the dialog-core issue fixes it:
+//!
+//! ```yaml
+//! name: return-headphones
+//! now: "2026-11-28"
+//! caller_id: "+15551230001"     # omit for an unknown caller
+//! fixture: { customers: [...], products: [...], orders: [...] }
+//! turns: ["Hi, I want to return the headphones from order 100042.", "Yes, please go ahead."]
+//! expect:
+//!   tools: [{ name: start_return, args: { order_id: "100042", sku: "HP-200" }, outcome: ok }]
+//!   reply_contains: [["return"]]   # each entry in some reply; a list means any one of these
+//!   transferred: false
+//! forbid:
+//!   tools: [cancel_order]          # never called with outcome ok
+//!   reply_contains: ["Bob Li"]
+//! ```
+//!
+//! Unknown fields, unknown tools and outcomes, bad dates and inconsistent fixtures are errors
+//! naming the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::store::{Fixture, day_of_date};
+
+/// One scripted conversation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    /// `YYYY-MM-DD`: the clock for return windows and dates.
+    pub now: String,
+    #[serde(default)]
+    pub caller_id: Option<String>,
+    #[serde(default)]
+    pub fixture: Fixture,
+    pub turns: Vec<String>,
+    #[serde(default)]
+    pub expect: Expect,
+    #[serde(default)]
+    pub forbid: Forbid,
+    /// The file it came from.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Must all happen, in this order; other calls may come between.
+    #[serde(default)]
+    pub tools: Vec<ExpectedTool>,
+    #[serde(default)]
+    pub reply_contains: Vec<Needle>,
+    #[serde(default)]
+    pub transferred: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedTool {
+    pub name: String,
+    /// Compared as strings, trimmed, case-insensitive; other arguments may be present.
+    #[serde(default)]
+    pub args: BTreeMap<String, Value>,
+    /// `ok`, `denied` or `error`; any when absent.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+/// Text that must appear: one string, or a list of which any one will do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Needle {
+    One(String),
+    Any(Vec<String>),
+}
+
+impl Needle {
+    pub fn options(&self) -> Vec<&str> {
+        match self {
+            Needle::One(s) => vec![s.as_str()],
+            Needle::Any(list) => list.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forbid {
+    #[serde(default)]
+    pub tools: Vec<String>,
+    #[serde(default)]
+    pub reply_contains: Vec<String>,
+}
+
+/// A scenario file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {detail}", path.display())]
+pub struct ScenarioError {
+    pub path: PathBuf,
+    pub detail: String,
+}
+
+const OUTCOMES: [&str; 3] = ["ok", "denied", "error"];
+
+impl Scenario {
+    /// Parses and checks one scenario file's text.
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        let err = |detail: String| ScenarioError {
+            path: path.to_owned(),
+            detail,
+        };
+        let mut scenario: Scenario =
+            serde_yaml_ng::from_str(text).map_err(|e| err(e.to_string()))?;
+        scenario.path = path.to_owned();
+        scenario.validate().map_err(err)?;
+        Ok(scenario)
+    }
+
+    /// The scenario's day, days since 1970-01-01.
+    pub fn today(&self) -> i64 {
+        day_of_date(&self.now).unwrap_or(0)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("name is empty".into());
+        }
+        if day_of_date(&self.now).is_none() || self.now.len() != 10 {
+            return Err(format!("now {:?} is not a YYYY-MM-DD date", self.now));
+        }
+        if self.turns.is_empty() {
+            return Err("no caller turns".into());
+        }
+        let known = |name: &str| crate::dialog::tools::tool_name(name).is_some();
+        for tool in &self.expect.tools {
+            if !known(&tool.name) {
+                return Err(format!("expect.tools: unknown tool {:?}", tool.name));
+            }
+            if let Some(outcome) = &tool.outcome
+                && !OUTCOMES.contains(&outcome.as_str())
+            {
+                return Err(format!(
+                    "expect.tools: outcome {outcome:?} of {} is not ok, denied or error",
+                    tool.name
+                ));
+            }
+            for (key, value) in &tool.args {
+                if value.is_object() || value.is_array() {
+                    return Err(format!(
+                        "expect.tools: argument {key} of {} must be a plain value",
+                        tool.name
+                    ));
+                }
+            }
+        }
+        for name in &self.forbid.tools {
+            if !known(name) {
+                return Err(format!("forbid.tools: unknown tool {name:?}"));
+            }
+        }
+        if self
+            .expect
+            .reply_contains
+            .iter()
+            .any(|n| n.options().is_empty() || n.options().iter().any(|o| o.trim().is_empty()))
+        {
+            return Err("expect.reply_contains: empty entry".into());
+        }
+        self.fixture
+            .to_shop()
+            .map_err(|e| format!("fixture: {e}"))?;
+        Ok(())
+    }
+}
+
+/// Loads every scenario in `paths` (files, or folders searched for `*.yaml` / `*.yml`),
+/// sorted by path. All problems are reported together; duplicate names are one.
+pub fn load_scenarios(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        collect(path, &mut files, &mut errors);
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() && errors.is_empty() {
+        errors.push(ScenarioError {
+            path: paths.first().cloned().unwrap_or_default(),
+            detail: "no scenario files (*.yaml) found".into(),
+        });
+    }
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for file in files {
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                errors.push(ScenarioError {
+                    path: file,
+                    detail: e.to_string(),
+                });
+                continue;
+            }
+        };
+        match Scenario::parse(&file, &text) {
+            Ok(s) => {
+                if let Some(first) = scenarios.iter().find(|o| o.name == s.name) {
+                    errors.push(ScenarioError {
+                        path: file,
+                        detail: format!(
+                            "name {:?} is already used by {}",
+                            s.name,
+                            first.path.display()
+                        ),
+                    });
+                } else {
+                    scenarios.push(s);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
+}
+
+fn collect(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<ScenarioError>) {
+    if path.is_file() {
+        files.push(path.to_owned());
+        return;
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(ScenarioError {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            collect(&p, files, errors);
+        } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name: t
+now: "2026-11-28"
+fixture:
+  customers: [{ id: C1, name: "A B", phone: "+15550000001", email: "a@b.co", zip: "94107" }]
+turns: ["hi"]
+expect:
+  tools: [{ name: record_survey, args: { score: 4 }, outcome: ok }]
+  reply_contains: [["hello", "hi"], "thanks"]
+  transferred: false
+forbid: { tools: [cancel_order], reply_contains: ["secret"] }
+"#;
+
+    #[test]
+    fn reads_the_issue_format() {
+        let s = Scenario::parse(Path::new("t.yaml"), GOOD).unwrap();
+        assert_eq!(s.expect.tools[0].args["score"], Value::from(4));
+        assert_eq!(s.expect.reply_contains[0].options(), ["hello", "hi"]);
+        assert_eq!(s.expect.reply_contains[1].options(), ["thanks"]);
+        assert_eq!(s.expect.transferred, Some(false));
+    }
+
+    #[test]
+    fn bad_files_are_clear_errors() {
+        for (bad, says) in [
+            (GOOD.replace("name: t", "name: t\nextra: 1"), "unknown field `extra`"),
+            (GOOD.replace("record_survey", "refund_everything"), "unknown tool"),
+            (GOOD.replace("outcome: ok", "outcome: fine"), "outcome \"fine\""),
+            (GOOD.replace("2026-11-28", "yesterday"), "not a YYYY-MM-DD date"),
+            (GOOD.replace("turns: [\"hi\"]", "turns: []"), "no caller turns"),
+            ("name: [unclosed".to_string(), "name"),
+            (GOOD.replace("zip: \"94107\" }]", "zip: \"94107\" }]\n  orders: [{ id: \"1\", customer: C9, placed: \"2026-01-01\", status: placed, items: [] }]"), "fixture"),
+        ] {
+            let e = Scenario::parse(Path::new("bad.yaml"), &bad).unwrap_err();
+            assert!(e.to_string().contains(says), "{e} should say {says}");
+            assert!(e.to_string().starts_with("bad.yaml: "), "{e}");
+        }
+    }
+}
