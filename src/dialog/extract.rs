@@ -17,6 +17,13 @@ pub enum Answer {
     No,
 }
 
+/// Words that need no tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Courtesy {
+    Thanks,
+    Goodbye,
+}
+
 /// Reads callers' words. Compiled once per process and shared.
 #[derive(Debug)]
 pub struct Extractor {
@@ -26,6 +33,9 @@ pub struct Extractor {
     no: Regex,
     human: Regex,
     score_words: Regex,
+    others: Regex,
+    thanks: Regex,
+    goodbye: Regex,
     intents: IntentLexicon,
 }
 
@@ -62,9 +72,16 @@ impl Extractor {
                 r"(?i)\b(don'?t|do not) (cancel|return|change|do|go ahead)|^\W*((hmm+|um+|uh+|well|oh|ah|so|actually|ok|okay)\W+)*(no|nope|nah|don't|do not|never ?mind|cancel that|stop|wait|not now|hold on)\b|^\W*(不|不要|不用|别|算了|等等)",
             ),
             human: re(
-                r"(?i)\b(human|person|people|agent|representative|operator|somebody real|someone real|real someone|supervisor|manager|staff member)\b|人工|真人|客服人员|转人工",
+                r"(?i)\b(human|person|people|agent|representative|operator|somebody real|someone real|real someone|supervisor|manager|staff member|(speak|talk) (to|with) (somebody|someone|anyone)|(somebody|someone) (from|on) your team)\b|人工|真人|客服人员|转人工",
             ),
             score_words: re(r"(?i)\b(one|two|three|four|five)\b|[一二三四五]分|[一二三四五]星"),
+            others: re(
+                r"(?i)\b(other customers?|someone else'?s|other people'?s|all (the )?customers|customer list|debug mode|admin mode|developer mode|ignore (all |your |the )?(previous |prior )?(instructions|rules))\b|其他客户|别人的订单|忽略.*规则",
+            ),
+            thanks: re(r"(?i)\b(thanks|thank you|cheers|appreciate it)\b|谢谢|感谢"),
+            goodbye: re(
+                r"(?i)\b(bye|goodbye|good bye|that'?s all|that is all|nothing else|have a (good|nice) (day|one))\b|再见|拜拜|没有了|就这样",
+            ),
             intents: IntentLexicon::new(),
         }
     }
@@ -123,6 +140,22 @@ impl Extractor {
     /// The caller asks for a person.
     pub fn wants_human(&self, text: &str) -> bool {
         self.human.is_match(text)
+    }
+
+    /// Thanks or a goodbye ("thanks, that's all" is a goodbye).
+    pub fn courtesy(&self, text: &str) -> Option<Courtesy> {
+        if self.goodbye.is_match(text) {
+            Some(Courtesy::Goodbye)
+        } else if self.thanks.is_match(text) {
+            Some(Courtesy::Thanks)
+        } else {
+            None
+        }
+    }
+
+    /// The caller asks for other customers' data or for the rules to be dropped.
+    pub fn asks_for_others(&self, text: &str) -> bool {
+        self.others.is_match(text)
     }
 
     /// The tools the caller's words point at ([`IntentLexicon`]).

@@ -16,7 +16,7 @@ use regex::Regex;
 const STRONG: [(&str, &str); 10] = [
     (
         "record_survey",
-        r"\b(rate|rating|out of (5|five)|score|stars?)\b|打分|评分|[1-5一二三四五]分",
+        r"\b(rate|rating|out of (5|five)|score|stars?|survey)\b|打分|评分|[1-5一二三四五]分",
     ),
     (
         "recommend_products",
@@ -24,23 +24,23 @@ const STRONG: [(&str, &str); 10] = [
     ),
     (
         "change_shipping_address",
-        r"\b(address|(send|ship|deliver|go)\b.{0,40}\bto\b\s+(my \w+ )?\d+ \w+)|地址",
+        r"\b((my|new|shipping|delivery) address|address (change|is)|change (the |my )?address|(sen[dt]|ship\w*|deliver\w*|go)\b.{0,40}\bto\b\s+(my \w+:? )?\d+ \w+)|地址",
     ),
     (
         "cancel_order",
-        r"\b(cancel|cancellation)\b|\b(want|need|get|have) (it|this|that|them|the order|my order)( \w+)? cancell?ed\b|取消",
+        r"\b(cancel|cancellation|call (it |this |that )?off|call off|scrap (it|this|that|the order|my order)|stop (the |my |this )?order|stop (it|this) from (going out|shipping|being sent)|don'?t (send|ship) it|by mistake)\b|\b(want|need|get|have) (it|this|that|them|the order|my order)( \w+)? cancell?ed\b|取消",
     ),
     (
         "request_exchange",
-        r"\b(exchange|swap|different (size|colou?r)|another (size|colou?r)|(size|colou?r|one|ones) instead)\b|换货|换成|换一",
+        r"\b(exchange|swap|different (size|colou?r)|another (size|colou?r)|(size|colou?r|one|ones) instead|(x?s|small|medium|large|x?x?l|bigger|smaller) instead)\b|换货|换成|换一",
     ),
     (
         "start_return",
-        r"\b(return(ing)?|send (it|them|this|these) back|take (it|them) back|give (it|them) back)\b|退货|退回",
+        r"\b(return(ing)?|send (it|them|this|these) back|take (it|them) back|give (it|them) back|(want|like|get|need) (my )?money back for|(want|like|get|need) a refund for)\b|退货|退回",
     ),
     (
         "get_refund_status",
-        r"\b(refund(ed|s)?|money back|reimburs\w*|paid back)\b|退款",
+        r"\b(refund status|(my|the|that) refund|refund (coming|due|on)|(there'?s|is there) (a|any) refund|any refund|refund (yet|gone|come|looking)|(has|is|was|did) (my |the )?(refund|money)|when (do|will) i get (my |the )?(money|refund)|money back yet|reimburs\w*|paid back)\b|退款",
     ),
     (
         "file_complaint",
@@ -48,15 +48,20 @@ const STRONG: [(&str, &str); 10] = [
     ),
     (
         "track_shipment",
-        r"\b(track\w*|where(’|')?s my (parcel|package|order|delivery)|where is (my|the) (parcel|package|order|delivery)|courier|carrier|in transit|delivery date)\b|物流|快递|到哪|什么时候到|包裹",
+        r"\b(track\w*|where(’|')?s my (parcel|package|order|delivery)|where is (my|the) (parcel|package|order|delivery)|courier|carrier|in transit|delivery date|where (it|they) (is|are)|where (are|is) (my|the)|whereabouts|driver|never (got|arrived|came|received|turned up)|(hasn'?t|has not|didn'?t|did not|still not|not yet) (arrived|come|turned up|shown up))\b|物流|快递|到哪|什么时候到|包裹",
     ),
     (
         "get_order_status",
-        r"\b(status|shipped( yet)?|gone out|sent out|dispatched|what'?s happening with|check on (my|the|an) order|order details?|(got|been|was|were|is it|already|actually) cancell?ed)\b|订单状态|发货了吗",
+        r"\b(status|shipped( yet)?|gone out|sent out|dispatched|what'?s (happening|going on) with|check (on )?(my |the |an )?order|check on (my|the|an) order|order details?|(got|been|was|were|is it|already|actually) cancell?ed)\b|订单状态|发货了吗",
     ),
 ];
 
-const WEAK: [(&str, &str); 5] = [
+const WEAK: [(&str, &str); 7] = [
+    (
+        "request_exchange",
+        r"\b(doesn'?t fit|does not fit|too (small|big|tight|loose|large|short|long))\b",
+    ),
+    ("start_return", r"\b(refund|money back)\b"),
     (
         "cancel_order",
         r"\b(don'?t (want|need) (it|them|the order) any ?more|changed my mind)\b",
@@ -64,7 +69,7 @@ const WEAK: [(&str, &str); 5] = [
     ("change_shipping_address", r"\b(moved|new place|instead)\b"),
     (
         "track_shipment",
-        r"\b(arriv\w*|get here|show up|turn up|be here|on its way|when will (it|they|my)|expecting)\b",
+        r"\b(arriv\w*|get here|show up|turn up|be here|on its way|when will (it|they|my)|expecting|when it'?s coming)\b",
     ),
     (
         "file_complaint",

@@ -42,6 +42,9 @@ pub const SAY_KINDS: [&str; 8] = [
     "not_understood",
 ];
 
+/// A candidate that is no tool: the model may only choose a reply kind.
+pub const SAY_ONLY: &str = "say";
+
 /// What the conversation knows, which bounds the arguments the model may use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Known {
@@ -260,6 +263,7 @@ pub fn grammar(known: &Known) -> Value {
     // When the caller's words point at tools, the model chooses among them; if none of them
     // can run without an order number, it can only ask for one.
     let say: Vec<&str> = match (known.candidates.is_empty(), tools.is_empty()) {
+        _ if known.candidates == [SAY_ONLY] => vec!["help", "off_topic"],
         (true, _) => SAY_KINDS.to_vec(),
         (false, true) => vec!["ask_order_id"],
         (false, false) => Vec::new(),

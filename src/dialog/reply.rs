@@ -184,6 +184,8 @@ pub enum Reply {
     },
     Declined,
     SystemDown,
+    /// Asked for other customers' data or to drop the rules.
+    OnlyYourOwn,
 }
 
 /// `$79.99`, or `79.99美元`.
@@ -315,7 +317,7 @@ impl Reply {
             Reply::Greeting { first_name: None } => {
                 "Hello, thanks for calling. How can I help?".into()
             }
-            Reply::Help => "I can look up your orders and parcels, and handle returns, refunds, exchanges, cancellations, address changes and complaints. What can I do for you?".into(),
+            Reply::Help => "I can help with your orders: I can look up orders and parcels, and handle returns, refunds, exchanges, cancellations, address changes and complaints. What can I do for you?".into(),
             Reply::Thanks => "You're welcome. Is there anything else I can do for you?".into(),
             Reply::Goodbye => "Thank you for calling. Goodbye!".into(),
             Reply::OffTopic => "I can help with your orders, deliveries, returns, refunds, exchanges and complaints. What can I do for you?".into(),
@@ -528,6 +530,7 @@ impl Reply {
             Reply::SurveyRecorded { score } => format!("Thank you for rating us {score} out of 5."),
             Reply::Declined => "All right, I haven't changed anything. Is there anything else?".into(),
             Reply::SystemDown => "Sorry, I can't reach our order system right now.".into(),
+            Reply::OnlyYourOwn => "I can't share anything about other customers, and my rules stay as they are. I can help with your orders, deliveries, returns, refunds, exchanges and complaints.".into(),
         }
     }
 
@@ -733,6 +736,7 @@ impl Reply {
             Reply::SurveyRecorded { score } => format!("感谢您打出{score}分（满分5分）。"),
             Reply::Declined => "好的，我没有做任何更改。还有其他需要吗？".into(),
             Reply::SystemDown => "抱歉，订单系统暂时无法连接。".into(),
+            Reply::OnlyYourOwn => "我不能提供其他客户的任何信息，也不会改变服务规则。我可以帮您处理订单、配送、退货、退款、换货和投诉方面的问题。".into(),
         }
     }
 }

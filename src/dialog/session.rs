@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::extract::{Answer, Extractor};
+use super::extract::{Answer, Courtesy, Extractor};
 use super::language::Language;
-use super::planner::{Known, PlanRequest, Planner};
+use super::planner::{Known, PlanRequest, Planner, SAY_ONLY};
 use super::reply::{ItemLine, OrderChoice, Reply};
 use super::tools::{Access, Applied, Check, Ctx, Done, ToolCall, ToolError};
 use crate::store::{
@@ -290,7 +290,7 @@ impl Session {
     async fn resume(&mut self, out: &mut TurnOutput, text: &str, said: &[String]) -> bool {
         match self.pending.take() {
             None => false,
-            Some(Pending::Confirm(call)) => match self.extract.answer(text) {
+            Some(Pending::Confirm(call)) => match self.confirmation(text, &call) {
                 Some(Answer::Yes) => {
                     self.apply(out, call).await;
                     true
@@ -348,11 +348,53 @@ impl Session {
         }
     }
 
+    /// The caller's answer to the read-back of `call`: an explicit yes counts only when the
+    /// turn asks nothing else ("Okay. For your survey, I'd say three" is not a yes).
+    fn confirmation(&self, text: &str, call: &ToolCall) -> Option<Answer> {
+        let answer = self.extract.answer(text)?;
+        if answer == Answer::Yes {
+            let other = self
+                .extract
+                .intents(text)
+                .into_iter()
+                .any(|tool| tool != call.name());
+            if other || text.contains('?') || self.extract.wants_human(text) {
+                return None;
+            }
+        }
+        Some(answer)
+    }
+
     /// Asks the model for the next action and carries it out.
     async fn plan_and_act(&mut self, out: &mut TurnOutput, text: &str, said: &[String]) {
         let mut known = self.known();
         if self.options.use_lexicon {
             known.candidates = self.extract.intents(text);
+            if known.candidates.is_empty() {
+                if self.extract.asks_for_others(text) {
+                    self.say(out, Reply::OnlyYourOwn);
+                    return;
+                }
+                // Nothing the lexicon knows: an order number alone means "check on it";
+                // thanks and goodbyes are answered as such; otherwise the model chooses
+                // between the replies that say what the assistant can do.
+                if said.is_empty() {
+                    match self.extract.courtesy(text) {
+                        Some(Courtesy::Goodbye) => {
+                            out.ended = true;
+                            self.say(out, Reply::Goodbye);
+                            return;
+                        }
+                        Some(Courtesy::Thanks) => {
+                            self.say(out, Reply::Thanks);
+                            return;
+                        }
+                        None => known.candidates = vec![SAY_ONLY],
+                    }
+                } else {
+                    known.candidates = vec!["get_order_status"];
+                }
+            }
         }
         let request = PlanRequest {
             context: self.context(),
@@ -667,43 +709,73 @@ impl Session {
     /// For returns and exchanges: the item meant, from the model's SKU if it is on the order,
     /// the order's only item, or the product named in the caller's words; else asks.
     fn resolve_item(&mut self, out: &mut TurnOutput, call: &mut ToolCall) -> bool {
-        let (order_id, sku) = match call {
+        let (order_id, sku) = match &*call {
             ToolCall::StartReturn { order_id, sku, .. }
-            | ToolCall::RequestExchange { order_id, sku, .. } => (order_id.clone(), sku),
+            | ToolCall::RequestExchange { order_id, sku, .. } => (order_id.clone(), sku.clone()),
             _ => return true,
         };
         let Some(order) = self.orders.iter().find(|o| o.order.id == order_id) else {
             return true;
         };
         let skus: Vec<&str> = order.items.iter().map(|i| i.sku.as_str()).collect();
-        let words = self.lines.join(" ").to_lowercase();
-        let named: Vec<&str> = skus
-            .iter()
-            .copied()
-            .filter(|s| {
-                words.contains(&s.to_lowercase())
-                    || self.products.get(*s).is_some_and(|p| {
-                        p.name
-                            .to_lowercase()
-                            .split_whitespace()
-                            .filter(|w| w.len() > 3)
-                            .any(|w| words.contains(w.trim_end_matches('s')))
-                    })
-            })
-            .collect();
-        let pick = match (skus.as_slice(), named.as_slice()) {
-            ([only], _) => Some(*only),
-            (_, [one]) => Some(*one),
-            _ if skus.contains(&sku.as_str())
-                && (named.is_empty() || named.contains(&sku.as_str())) =>
-            {
-                Some(sku.as_str())
-            }
-            _ => None,
+        // Where each item is first named: in this turn, else in the turns before.
+        let current = self
+            .lines
+            .last()
+            .map(|l| l.to_lowercase())
+            .unwrap_or_default();
+        let earlier = self.lines.join(" ").to_lowercase();
+        let position = |sku: &str, words: &str| -> Option<usize> {
+            let by_sku = words.find(&sku.to_lowercase());
+            let by_name = self.products.get(sku).and_then(|p| {
+                p.name
+                    .to_lowercase()
+                    .split_whitespace()
+                    .filter(|w| w.len() > 3)
+                    .filter_map(|w| words.find(w.trim_end_matches('s')))
+                    .min()
+            });
+            by_sku.into_iter().chain(by_name).min()
         };
+        let mut named: Vec<(usize, &str)> = skus
+            .iter()
+            .filter_map(|s| position(s, &current).map(|p| (p, *s)))
+            .collect();
+        if named.is_empty() {
+            named = skus
+                .iter()
+                .filter_map(|s| position(s, &earlier).map(|p| (p, *s)))
+                .collect();
+        }
+        named.sort();
+        // The item named first ("the charger..., I'm keeping the backpack").
+        let pick = match (skus.as_slice(), named.first()) {
+            ([only], _) => Some(*only),
+            (_, Some((_, first))) => Some(*first),
+            _ if skus.contains(&sku.as_str()) && skus.len() == 1 => Some(sku.as_str()),
+            _ => None,
+        }
+        .map(str::to_string);
         match pick {
             Some(pick) => {
-                *sku = pick.to_string();
+                // The variant wanted must be one the caller said; else the tool lists them.
+                let named_in = |words: &str| {
+                    self.products.get(&pick).and_then(|p| {
+                        p.variant_list()
+                            .into_iter()
+                            .filter(|v| contains_word(words, &v.to_lowercase()))
+                            .find(|v| order.items.iter().all(|i| i.sku != pick || &i.variant != v))
+                    })
+                };
+                let said = named_in(&current).or_else(|| named_in(&earlier));
+                match call {
+                    ToolCall::StartReturn { sku, .. } => *sku = pick,
+                    ToolCall::RequestExchange { sku, variant, .. } => {
+                        *sku = pick;
+                        *variant = said.unwrap_or_else(|| NOT_SAID.to_string());
+                    }
+                    _ => {}
+                }
                 true
             }
             None => {
@@ -1001,6 +1073,18 @@ impl Session {
         let start = text.chars().count().saturating_sub(max);
         text.chars().skip(start).collect()
     }
+}
+
+/// The variant of an exchange when the caller named none the product has.
+const NOT_SAID: &str = "(not said)";
+
+/// `word` occurs in `text` as a whole word.
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }
 
 /// The time one turn took from text in to replies out.
