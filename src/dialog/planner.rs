@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::catalog::{ToolSpec, action_schema_with_say, describe, shop_tools};
 use crate::cancel::CancelToken;
 use crate::config::LlmConfig;
-use crate::llm::chat_template::Role;
+use crate::llm::chat_template::{ChatTemplate, Role};
 use crate::llm::constrained::ConstraintFactory;
 use crate::llm::{GenerateOptions, Generator, LlmError};
 use crate::onnx_runtime::OrtRuntime;
@@ -171,6 +171,17 @@ fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiv
         max_new_tokens: MAX_ACTION_TOKENS,
         ..GenerateOptions::default()
     };
+    // Compute the system prompt's and the examples' keys and values once, before the first
+    // caller waits for them (every later prompt reuses them).
+    let warm = prompt_for(template, &system, "Orders: none known\nCaller: Hello");
+    let warm_options = GenerateOptions {
+        max_new_tokens: 1,
+        ..GenerateOptions::default()
+    };
+    if let Err(e) = generator.generate(&mut seq, &warm, &warm_options, &CancelToken::new(), |_| {})
+    {
+        tracing::warn!("planner warm-up failed: {e}");
+    }
     for job in queue {
         let queued = job.sent.elapsed();
         let user = format!(
@@ -216,6 +227,17 @@ fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiv
         // The session may have gone (the caller hung up): nothing to do then.
         let _ = job.reply.send(result);
     }
+}
+
+/// The whole prompt: the system prompt, the examples as earlier turns, then `user`.
+fn prompt_for(template: ChatTemplate, system: &str, user: &str) -> String {
+    let mut messages: Vec<(Role, &str)> = vec![(Role::System, system)];
+    for (example, action) in EXAMPLES {
+        messages.push((Role::User, example));
+        messages.push((Role::Assistant, action));
+    }
+    messages.push((Role::User, user));
+    template.render(&messages)
 }
 
 /// The grammar of the next action given what is known: tools about an order only when an
@@ -430,10 +452,18 @@ mod tests {
             skus: vec!["HP-200".into()],
             variants: vec!["black".into(), "white".into()],
             verified: true,
+            candidates: Vec::new(),
         });
         let text = known.to_string();
         assert!(text.contains(r#""enum":["100042"]"#), "{text}");
         assert!(text.contains(r#""enum":["HP-200"]"#), "{text}");
         assert!(!text.contains("verify_identity"));
+        // The caller's words narrow the choice; with no tool possible, only a question back.
+        let narrowed = grammar(&Known {
+            candidates: vec!["track_shipment"],
+            ..Known::default()
+        });
+        assert_eq!(narrowed["anyOf"].as_array().map(Vec::len), Some(1));
+        assert!(narrowed.to_string().contains("ask_order_id"));
     }
 }

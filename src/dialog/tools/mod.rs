@@ -330,10 +330,12 @@ impl ToolCall {
         }
         let long = |s: &str, max: usize| s.trim().is_empty() || s.chars().count() > max;
         match self {
-            ToolCall::VerifyIdentity { zip, email, .. } => {
-                if zip.is_none() && email.is_none() {
-                    return bad("needs a zip or an email".into());
-                }
+            ToolCall::VerifyIdentity {
+                zip: None,
+                email: None,
+                ..
+            } => {
+                return bad("needs a zip or an email".into());
             }
             ToolCall::ChangeShippingAddress {
                 street, city, zip, ..
