@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::catalog::{ToolSpec, action_schema_with_say, describe, shop_tools};
+use super::language::Language;
 use crate::cancel::CancelToken;
 use crate::config::LlmConfig;
 use crate::llm::chat_template::{ChatTemplate, Role};
@@ -66,6 +67,8 @@ pub struct PlanRequest {
     pub context: String,
     pub caller_text: String,
     pub known: Known,
+    /// The language of the prompt and examples.
+    pub language: Language,
 }
 
 /// The model's action and what it took.
@@ -154,54 +157,59 @@ impl Planner {
 }
 
 fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiver<Job>) {
-    let system = system_prompt();
     let template = generator.config().chat_template;
-    let mut seq = match generator.new_sequence() {
-        Ok(seq) => seq,
-        Err(e) => {
-            for job in queue {
-                let _ = job
-                    .reply
-                    .send(Err(PlannerError::Llm(LlmError::Inference(e.to_string()))));
+    // One sequence per prompt language, so that each keeps its own prefix cached.
+    let mut sequences = Vec::new();
+    for _ in [Language::En, Language::Zh] {
+        match generator.new_sequence() {
+            Ok(seq) => sequences.push(seq),
+            Err(e) => {
+                for job in queue {
+                    let _ = job
+                        .reply
+                        .send(Err(PlannerError::Llm(LlmError::Inference(e.to_string()))));
+                }
+                return;
             }
-            return;
         }
-    };
+    }
     let options = GenerateOptions {
         max_new_tokens: MAX_ACTION_TOKENS,
         ..GenerateOptions::default()
     };
-    // Compute the system prompt's and the examples' keys and values once, before the first
-    // caller waits for them (every later prompt reuses them).
-    let warm = prompt_for(template, &system, "Orders: none known\nCaller: Hello");
+    // Compute the English system prompt's and examples' keys and values once, before the
+    // first caller waits for them (every later prompt reuses them).
+    let warm = prompt_for(
+        template,
+        Language::En,
+        &user_message(Language::En, "Orders: none known", "Hello"),
+    );
     let warm_options = GenerateOptions {
         max_new_tokens: 1,
         ..GenerateOptions::default()
     };
-    if let Err(e) = generator.generate(&mut seq, &warm, &warm_options, &CancelToken::new(), |_| {})
-    {
+    if let Err(e) = generator.generate(
+        &mut sequences[0],
+        &warm,
+        &warm_options,
+        &CancelToken::new(),
+        |_| {},
+    ) {
         tracing::warn!("planner warm-up failed: {e}");
     }
     for job in queue {
         let queued = job.sent.elapsed();
-        let user = format!(
-            "{}\nCaller: {}",
-            job.request.context, job.request.caller_text
-        );
-        let mut messages: Vec<(Role, &str)> = vec![(Role::System, &system)];
-        for (example, action) in EXAMPLES {
-            messages.push((Role::User, example));
-            messages.push((Role::Assistant, action));
-        }
-        messages.push((Role::User, &user));
-        let prompt = template.render(&messages);
+        let language = job.request.language;
+        let user = user_message(language, &job.request.context, &job.request.caller_text);
+        let prompt = prompt_for(template, language, &user);
+        let seq = &mut sequences[usize::from(language == Language::Zh)];
         let result = factory
             .json_schema(grammar(&job.request.known))
             .map_err(PlannerError::from)
             .and_then(|mut constraint| {
                 generator
                     .generate_constrained(
-                        &mut seq,
+                        seq,
                         &prompt,
                         &options,
                         Some(&mut constraint),
@@ -229,10 +237,23 @@ fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiv
     }
 }
 
+/// The caller's turn as the model sees it: what is known, then the words.
+fn user_message(language: Language, context: &str, caller_text: &str) -> String {
+    match language {
+        Language::En => format!("{context}\nCaller: {caller_text}"),
+        Language::Zh => format!("{context}\n来电者：{caller_text}"),
+    }
+}
+
 /// The whole prompt: the system prompt, the examples as earlier turns, then `user`.
-fn prompt_for(template: ChatTemplate, system: &str, user: &str) -> String {
-    let mut messages: Vec<(Role, &str)> = vec![(Role::System, system)];
-    for (example, action) in EXAMPLES {
+fn prompt_for(template: ChatTemplate, language: Language, user: &str) -> String {
+    let system = system_prompt(language);
+    let examples: &[(&str, &str)] = match language {
+        Language::En => &EXAMPLES,
+        Language::Zh => &EXAMPLES_ZH,
+    };
+    let mut messages: Vec<(Role, &str)> = vec![(Role::System, &system)];
+    for (example, action) in examples {
         messages.push((Role::User, example));
         messages.push((Role::Assistant, action));
     }
@@ -412,8 +433,91 @@ const EXAMPLES: [(&str, &str); 27] = [
     ),
 ];
 
-/// The fixed part of every prompt: the job, the tools, the reply kinds and worked examples.
-pub fn system_prompt() -> String {
+/// The tools described in Chinese, for the Chinese prompt.
+const TOOLS_ZH: [(&str, &str); 12] = [
+    (
+        "verify_identity",
+        "核实来电者身份：订单号加上订单上的邮编或电子邮箱。",
+    ),
+    ("get_order_status", "查询来电者某个订单的状态和商品。"),
+    ("track_shipment", "查询订单包裹的物流位置和送达时间。"),
+    ("cancel_order", "取消尚未发货的订单。"),
+    ("change_shipping_address", "修改尚未发货订单的收货地址。"),
+    ("start_return", "在退货期内为某件商品办理退货。"),
+    ("get_refund_status", "查询订单的退款进度。"),
+    ("request_exchange", "把商品换成有货的其他尺码或颜色。"),
+    ("file_complaint", "为客服团队登记投诉。"),
+    ("recommend_products", "根据来电者的购买记录推荐商品。"),
+    ("transfer_to_human", "转接人工客服，并附上摘要。"),
+    ("record_survey", "记录来电者1到5分的满意度评分。"),
+];
+
+/// Worked examples for the Chinese prompt.
+const EXAMPLES_ZH: [(&str, &str); 12] = [
+    ("订单：无\n来电者：你好！", r#"{"say": "help"}"#),
+    (
+        "订单：100042（delivered: HP-200 Wireless Headphones black）\n来电者：我的包裹到哪了？",
+        r#"{"tool": "track_shipment", "args": {"order_id": "100042"}}"#,
+    ),
+    (
+        "订单：204518（来电者提到）\n来电者：帮我查一下订单204518的状态。",
+        r#"{"tool": "get_order_status", "args": {"order_id": "204518"}}"#,
+    ),
+    (
+        "订单：100042（来电者提到）\n来电者：邮编是94107。",
+        r#"{"tool": "verify_identity", "args": {"order_id": "100042", "zip": "94107"}}"#,
+    ),
+    (
+        "订单：310077（placed: TEE-01 Cotton T-Shirt M）\n来电者：我不想要了，帮我取消订单。",
+        r#"{"tool": "cancel_order", "args": {"order_id": "310077", "reason": "不需要了"}}"#,
+    ),
+    (
+        "订单：100042（delivered: HP-200 Wireless Headphones black）\n来电者：耳机充不进电，我要退货。",
+        r#"{"tool": "start_return", "args": {"order_id": "100042", "sku": "HP-200", "reason": "充不进电"}}"#,
+    ),
+    (
+        "订单：100042（delivered: HP-200 Wireless Headphones black）\n来电者：我的退款到账了吗？",
+        r#"{"tool": "get_refund_status", "args": {"order_id": "100042"}}"#,
+    ),
+    (
+        "订单：100042（delivered: HP-200 Wireless Headphones black）\n来电者：能换成白色的吗？",
+        r#"{"tool": "request_exchange", "args": {"order_id": "100042", "sku": "HP-200", "variant": "white"}}"#,
+    ),
+    (
+        "订单：100042（delivered: HP-200 Wireless Headphones black）\n来电者：快递员态度太差了，我要投诉。",
+        r#"{"tool": "file_complaint", "args": {"order_id": "100042", "summary": "快递员态度差"}}"#,
+    ),
+    (
+        "订单：无\n来电者：我给五分。",
+        r#"{"tool": "record_survey", "args": {"score": 5}}"#,
+    ),
+    (
+        "订单：无\n来电者：我的订单在哪里？",
+        r#"{"say": "ask_order_id"}"#,
+    ),
+    (
+        "订单：无\n来电者：明天天气怎么样？",
+        r#"{"say": "off_topic"}"#,
+    ),
+];
+
+/// The fixed part of every prompt in `language`: the job, the tools and the reply kinds.
+pub fn system_prompt(language: Language) -> String {
+    if language == Language::Zh {
+        let tools: Vec<String> = TOOLS_ZH
+            .iter()
+            .map(|(name, what)| format!("- {name}：{what}"))
+            .collect();
+        return format!(
+            "你是一家网店的电话客服助手。对来电者的每句话，只回答一个JSON动作：\
+             使用工具时为 {{\"tool\": 工具名, \"args\": {{...}}}}，不用工具时为 {{\"say\": 类型}}。\n\
+             工具：\n{}\n\
+             回复类型：help（问候或请求不清楚）、ask_order_id（提到订单但没有订单号）、ask_address（要改地址但没说新地址）、\
+             ask_complaint（来电者不满但没说原因）、off_topic（与本店无关）、thanks、goodbye、not_understood。\n\
+             只能使用“订单”中列出的订单号。不要编造任何事实。",
+            tools.join("\n")
+        );
+    }
     format!(
         "You are the phone assistant of an online shop. For each caller message, answer with one JSON action: \
          {{\"tool\": NAME, \"args\": {{...}}}} to use a tool, or {{\"say\": KIND}} to reply without one.\n\

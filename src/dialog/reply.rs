@@ -3,6 +3,8 @@
 //! Every fact in a reply comes from a tool result or from the caller's own words; the language
 //! model only chooses which reply to give. Templates live here and nowhere else.
 
+use crate::store::MONTH_NAMES as MONTHS;
+
 use super::language::Language;
 
 /// One line of an order as said to the caller.
@@ -196,21 +198,6 @@ fn money(cents: i64, lang: Language) -> String {
         Language::Zh => format!("{amount}美元"),
     }
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// `2026-11-25` as `November 25` / `11月25日` (as stored when it is not a date).
 fn date(iso: &str, lang: Language) -> String {

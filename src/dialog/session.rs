@@ -400,6 +400,7 @@ impl Session {
             context: self.context(),
             caller_text: text.to_string(),
             known,
+            language: self.language,
         };
         let plan = match self.planner.plan(request).await {
             Ok(plan) => plan,
@@ -601,17 +602,8 @@ impl Session {
                 }
             }
         }
-        let result = {
-            let ctx = self.ctx_parts();
-            let ctx = Ctx {
-                store: &self.store,
-                call_id: &self.options.call_id,
-                customer: self.customer.as_ref(),
-                today: ctx.0,
-                now: &ctx.1,
-            };
-            call.check(&ctx).await
-        };
+        let now = self.options.clock.stamp();
+        let result = call.check(&self.ctx(&now, true)).await;
         match result {
             Ok(Check::Ready(Done::Ran(reply))) => {
                 self.record(out, &call, Outcome::Ok, "read").await;
@@ -633,17 +625,8 @@ impl Session {
 
     /// Runs the effect of a call that passed its checks (and was confirmed where needed).
     async fn apply(&mut self, out: &mut TurnOutput, call: ToolCall) {
-        let result = {
-            let (today, now) = self.ctx_parts();
-            let ctx = Ctx {
-                store: &self.store,
-                call_id: &self.options.call_id,
-                customer: self.customer.as_ref(),
-                today,
-                now: &now,
-            };
-            call.apply(&ctx).await
-        };
+        let now = self.options.clock.stamp();
+        let result = call.apply(&self.ctx(&now, true)).await;
         match result {
             Ok(applied) => {
                 let failed = applied.outcome != Outcome::Ok;
@@ -671,17 +654,8 @@ impl Session {
 
     /// `verify_identity`, then the request that waited for it.
     async fn verify(&mut self, out: &mut TurnOutput, call: ToolCall, resume: Option<ToolCall>) {
-        let result = {
-            let (today, now) = self.ctx_parts();
-            let ctx = Ctx {
-                store: &self.store,
-                call_id: &self.options.call_id,
-                customer: None,
-                today,
-                now: &now,
-            };
-            call.apply(&ctx).await
-        };
+        let now = self.options.clock.stamp();
+        let result = call.apply(&self.ctx(&now, false)).await;
         let applied: Applied = match result {
             Ok(applied) => applied,
             Err(e) => return self.tool_error(out, &call, e).await,
@@ -859,17 +833,8 @@ impl Session {
             .await;
             self.say(out, Reply::Transferring);
         } else {
-            let result = {
-                let (today, now) = self.ctx_parts();
-                let ctx = Ctx {
-                    store: &self.store,
-                    call_id: &self.options.call_id,
-                    customer: self.customer.as_ref(),
-                    today,
-                    now: &now,
-                };
-                call.apply(&ctx).await
-            };
+            let now = self.options.clock.stamp();
+            let result = call.apply(&self.ctx(&now, true)).await;
             match result {
                 Ok(applied) => {
                     self.record(out, &call, applied.outcome, &applied.detail)
@@ -989,8 +954,15 @@ impl Session {
         Ok(())
     }
 
-    fn ctx_parts(&self) -> (i64, String) {
-        (self.options.clock.today(), self.options.clock.stamp())
+    /// What a tool sees; `as_caller`: with the verified caller (not while verifying).
+    fn ctx<'a>(&'a self, now: &'a str, as_caller: bool) -> Ctx<'a> {
+        Ctx {
+            store: &self.store,
+            call_id: &self.options.call_id,
+            customer: self.customer.as_ref().filter(|_| as_caller),
+            today: self.options.clock.today(),
+            now,
+        }
     }
 
     /// What the model is told about the conversation.
@@ -1010,15 +982,21 @@ impl Session {
                 format!("{} ({}: {})", o.order.id, o.order.status, items.join(", "))
             })
             .collect();
+        let zh = self.language == Language::Zh;
         for id in &self.mentioned {
             if !self.orders.iter().any(|o| &o.order.id == id) {
-                parts.push(format!("{id} (mentioned)"));
+                parts.push(if zh {
+                    format!("{id}（来电者提到）")
+                } else {
+                    format!("{id} (mentioned)")
+                });
             }
         }
-        if parts.is_empty() {
-            "Orders: none known".to_string()
-        } else {
-            format!("Orders: {}", parts.join("; "))
+        match (parts.is_empty(), zh) {
+            (true, false) => "Orders: none known".to_string(),
+            (false, false) => format!("Orders: {}", parts.join("; ")),
+            (true, true) => "订单：无".to_string(),
+            (false, true) => format!("订单：{}", parts.join("；")),
         }
     }
 

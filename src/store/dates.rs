@@ -3,6 +3,22 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// English month names, January first.
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// `YYYY-MM-DD` of day `days` since 1970-01-01 (proleptic Gregorian).
 pub fn date_of_day(days: i64) -> String {
     let (y, m, d) = civil_from_days(days);

@@ -21,7 +21,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection};
 use std::time::Duration;
 
-pub use dates::{date_of_day, day_of_date, now_utc};
+pub use dates::{MONTH_NAMES, date_of_day, day_of_date, now_utc};
 pub use fixture::{Fixture, load_fixture, parse_price_cents};
 pub use model::*;
 pub use requests::{NewTicket, Upserted};

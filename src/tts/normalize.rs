@@ -26,6 +26,8 @@
 //! - A run of five or more digits with no separators is always read digit by digit.
 //! - European number formats ("12,50 €", "1.250,00") are not recognised.
 
+use crate::store::MONTH_NAMES as MONTHS;
+
 /// Most lexemes a repeating part of a pattern (address labels, digit groups) may span, so
 /// that a failed match costs a bounded amount of work and the pass stays linear.
 const MAX_PARTS: usize = 16;
@@ -1051,21 +1053,6 @@ fn match_phrase(c: &Cursor<'_, '_>) -> Option<Spoken> {
         said(spoken.to_string(), len + dot)
     })
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// Longest day of each month (February allows the 29th).
 const MONTH_DAYS: [u64; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
