@@ -31,7 +31,9 @@ pub struct Extractor {
     digit_runs: Regex,
     yes: Regex,
     no: Regex,
+    hesitation: Regex,
     human: Regex,
+    refuse_human: Regex,
     score_words: Regex,
     others: Regex,
     thanks: Regex,
@@ -65,14 +67,25 @@ impl Extractor {
         Extractor {
             email: re(r"(?i)\b[a-z0-9._-]{1,40}@[a-z0-9.-]{1,40}\.[a-z]{2,6}\b"),
             digit_runs: re(r"[0-9][0-9 \-]*[0-9]|[0-9]"),
+            // A yes-word opening the answer, then only the end or punctuation or more words
+            // (checked in `answer` for hesitation); Chinese yes-words must end the clause,
+            // so that 对不起 or 可以吗 are not a yes.
             yes: re(
-                r"(?i)^\W*((hmm+|um+|uh+|well|oh|ah|so)\W+)*(yes|yeah|yep|yup|sure|correct|ok|okay|alright|all right|please do|please go ahead|go ahead|do it|that's right|that is right|right|confirm(ed)?|absolutely|definitely|of course)\b|^\W*(是|是的|好|好的|对|对的|可以|行|确认|没错)",
+                r"(?i)^\W*((hmm+|um+|uh+|well|oh|ah|so)\W+)*(yes|yeah|yep|yup|sure|correct|ok|okay|alright|all right|please do|please go ahead|go ahead|do it|that's right|that is right|right|confirm(ed)?|absolutely|definitely|of course)(\W|$)|^\W*(是|是的|好|好的|对|对的|可以|行|确认|没错)([，。！,.!\s]|吧|$)",
             ),
             no: re(
                 r"(?i)\b(don'?t|do not) (cancel|return|change|do|go ahead)|^\W*((hmm+|um+|uh+|well|oh|ah|so|actually|ok|okay)\W+)*(no|nope|nah|don't|do not|never ?mind|cancel that|stop|wait|not now|hold on)\b|^\W*(不|不要|不用|别|算了|等等)",
             ),
+            // Anything that makes a yes less than explicit.
+            hesitation: re(
+                r"(?i)\b(not|no|nope|don't|dont|do not|wait|hold on|hang on|never|stop|maybe|but|me if)\b|[?？]|[不别]|[吗呢][\W]*$",
+            ),
+            // A request for a person, not a mention of one ("the delivery person was rude").
             human: re(
-                r"(?i)\b(human|person|people|agent|representative|operator|somebody real|someone real|real someone|supervisor|manager|staff member|(speak|talk) (to|with) (somebody|someone|anyone)|(somebody|someone) (from|on) your team)\b|人工|真人|客服人员|转人工",
+                r"(?i)\b(talk|speak|chat)\b.{0,20}\b(to|with)\b.{0,30}\b(human|person|agent|representative|operator|someone|somebody|anyone|supervisor|manager)\b|\b(get|put|connect|transfer|pass|give)\b.{0,12}\b(me|us)\b.{0,20}\b(human|person|agent|representative|operator|supervisor|manager|someone|somebody|colleague)\b|\b(real|live|actual) (person|human|agent|someone|somebody)\b|^\W*(an? )?(agent|human|representative|operator|person)\W*(please)?\W*$|\b(want|need|like) (a|an|to talk to a|to speak to a|to speak with a) ?(human|person|agent|representative|operator|supervisor|manager)\b|\b(somebody|someone) (from|on) your team\b|转人工|人工客服|找人工|接人工|真人客服",
+            ),
+            refuse_human: re(
+                r"(?i)\b(don'?t|do not|no need|not)\b.{0,20}\b(human|person|agent|representative|operator)\b|不要人工|不用人工|不需要人工",
             ),
             score_words: re(r"(?i)\b(one|two|three|four|five)\b|[一二三四五]分|[一二三四五]星"),
             others: re(
@@ -126,20 +139,23 @@ impl Extractor {
 
     /// An explicit yes or no at the start of the answer; anything else is neither.
     pub fn answer(&self, text: &str) -> Option<Answer> {
-        let text = text.trim();
-        // "no" wins over "yes" in "yes... no, wait".
-        let no = self.no.is_match(text);
-        let yes = self.yes.is_match(text);
-        match (yes, no) {
-            (_, true) => Some(Answer::No),
-            (true, false) => Some(Answer::Yes),
-            _ => None,
+        let text = text.trim().replace(['’', '‘'], "'");
+        if self.no.is_match(&text) {
+            return Some(Answer::No);
         }
+        // A yes with any hesitation, negation or question in it ("yeah, no", "sure, hold
+        // on", "absolutely not", "是吗？") is not an explicit yes.
+        let rest = text.to_lowercase().replace("no problem", "");
+        if self.yes.is_match(&text) && !self.hesitation.is_match(&rest) {
+            return Some(Answer::Yes);
+        }
+        None
     }
 
     /// The caller asks for a person.
     pub fn wants_human(&self, text: &str) -> bool {
-        self.human.is_match(text)
+        let text = text.replace(['’', '‘'], "'");
+        self.human.is_match(&text) && !self.refuse_human.is_match(&text)
     }
 
     /// Thanks or a goodbye ("thanks, that's all" is a goodbye).
@@ -165,10 +181,15 @@ impl Extractor {
 
     /// A 1-5 score: "4", "four", "5 out of 5" (the first number), "四分".
     pub fn score(&self, text: &str) -> Option<u8> {
-        let digit = text
-            .chars()
-            .find(|c| c.is_ascii_digit())
-            .and_then(|c| c.to_digit(10));
+        // The first whole number: "10 out of 10" is 10 (and refused), not 1.
+        let digits = self.digit_runs.find(text);
+        let digit = digits.map(|m| {
+            m.as_str()
+                .split([' ', '-'])
+                .next()
+                .and_then(|d| d.parse::<u32>().ok())
+                .unwrap_or(u32::MAX)
+        });
         let word = self.score_words.find(text).and_then(|m| {
             let w = m.as_str().to_lowercase();
             NUMBER_WORDS
@@ -177,7 +198,7 @@ impl Extractor {
                 .map(|(_, n)| u32::from(*n))
         });
         // Whichever comes first in the text.
-        let digit_at = text.find(|c: char| c.is_ascii_digit());
+        let digit_at = digits.map(|m| m.start());
         let word_at = self.score_words.find(text).map(|m| m.start());
         let n = match (digit, word, digit_at, word_at) {
             (Some(d), Some(w), Some(a), Some(b)) => {
@@ -295,14 +316,35 @@ mod tests {
     #[test]
     fn hears_requests_for_a_person_and_scores() {
         let x = Extractor::new();
-        assert!(x.wants_human("Can I talk to a real person?"));
-        assert!(x.wants_human("agent please"));
-        assert!(x.wants_human("我要转人工"));
-        assert!(!x.wants_human("Where is my order?"));
+        for asks in [
+            "Can I talk to a real person?",
+            "agent please",
+            "我要转人工",
+            "Let me talk to a person.",
+            "Can I speak with somebody from your team, please?",
+            "Please put me through to a supervisor.",
+            "I want a real human.",
+            "I'd like to speak to a representative",
+            "Hi, uh, can I speak to a customer service representative?",
+        ] {
+            assert!(x.wants_human(asks), "{asks}");
+        }
+        for mentions in [
+            "Where is my order?",
+            "The delivery person was rude",
+            "your agent promised me a refund",
+            "a gift for my manager",
+            "I don't need a human, just cancel it",
+            "你是人工智能吗",
+        ] {
+            assert!(!x.wants_human(mentions), "{mentions}");
+        }
         assert_eq!(x.score("I'd give you a four"), Some(4));
         assert_eq!(x.score("5 out of 5"), Some(5));
         assert_eq!(x.score("五分"), Some(5));
         assert_eq!(x.score("nine"), None);
         assert_eq!(x.score("7"), None);
+        assert_eq!(x.score("10 out of 10"), None);
+        assert_eq!(x.score("I'd give it 10"), None);
     }
 }

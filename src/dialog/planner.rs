@@ -140,6 +140,14 @@ impl Planner {
         })
     }
 
+    /// A planner whose thread has stopped: every request fails (for tests of that path).
+    #[cfg(test)]
+    pub(crate) fn stopped() -> Planner {
+        let (jobs, queue) = mpsc::sync_channel(1);
+        drop(queue);
+        Planner { jobs }
+    }
+
     /// The model's next action for `request`.
     pub async fn plan(&self, request: PlanRequest) -> Result<Plan, PlannerError> {
         let (reply, answer) = oneshot::channel();

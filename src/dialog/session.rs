@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -125,6 +125,11 @@ pub struct Session {
     /// Order numbers the caller said, in order.
     mentioned: Vec<String>,
     pending: Option<Pending>,
+    /// The tool a question back to the caller was for ("which item?", "the new address?"):
+    /// the answer is taken as that request unless it asks for something else.
+    expecting: Option<&'static str>,
+    /// Tools something was asked for already.
+    asked: Vec<&'static str>,
     failures: HashMap<&'static str, u32>,
     lines: Vec<String>,
     next_turn: i64,
@@ -153,6 +158,8 @@ impl Session {
             products: HashMap::new(),
             mentioned: Vec::new(),
             pending: None,
+            expecting: None,
+            asked: Vec::new(),
             failures: HashMap::new(),
             lines: Vec::new(),
             next_turn: 0,
@@ -368,8 +375,14 @@ impl Session {
     /// Asks the model for the next action and carries it out.
     async fn plan_and_act(&mut self, out: &mut TurnOutput, text: &str, said: &[String]) {
         let mut known = self.known();
+        let expecting = self.expecting.take();
         if self.options.use_lexicon {
             known.candidates = self.extract.intents(text);
+            if known.candidates.is_empty()
+                && let Some(tool) = expecting
+            {
+                known.candidates = vec![tool];
+            }
             if known.candidates.is_empty() {
                 if self.extract.asks_for_others(text) {
                     self.say(out, Reply::OnlyYourOwn);
@@ -396,6 +409,7 @@ impl Session {
                 }
             }
         }
+        let candidates = known.candidates.clone();
         let request = PlanRequest {
             context: self.context(),
             caller_text: text.to_string(),
@@ -414,6 +428,10 @@ impl Session {
         out.llm_elapsed = Some(plan.elapsed + plan.queued);
         tracing::debug!(action = %plan.raw, "planned");
         if let Some(kind) = plan.action.get("say").and_then(Value::as_str) {
+            if kind == "ask_order_id" {
+                // Keep what was asked for: the order number that comes next is for it.
+                self.expecting = candidates.first().copied().filter(|c| *c != SAY_ONLY);
+            }
             self.say_kind(out, kind, text);
             return;
         }
@@ -475,8 +493,15 @@ impl Session {
                 } else {
                     first.clone()
                 }
-            } else if self.mentioned.contains(&id) && self.mentioned.last() == Some(&id) {
-                id
+            } else if let Some(own) = self
+                .mentioned
+                .iter()
+                .rev()
+                .find(|m| self.orders.iter().any(|o| &o.order.id == *m))
+            {
+                // The last order of their own the caller named (a neighbour's order named
+                // earlier does not capture "cancel my order").
+                own.clone()
             } else if let Some(last) = self.mentioned.last() {
                 last.clone()
             } else if self.orders.len() == 1 {
@@ -517,7 +542,7 @@ impl Session {
                 match self.extract.zip(text) {
                     Some(said_zip) if street_ok && city_ok => *zip = said_zip,
                     _ => {
-                        self.say(out, Reply::AskAddress);
+                        self.ask_again(out, "change_shipping_address", Reply::AskAddress);
                         return None;
                     }
                 }
@@ -525,7 +550,7 @@ impl Session {
             ToolCall::RecordSurvey { score } => match self.extract.score(text) {
                 Some(n) => *score = i64::from(n),
                 None => {
-                    self.say(out, Reply::AskScore);
+                    self.ask_again(out, "record_survey", Reply::AskScore);
                     return None;
                 }
             },
@@ -765,16 +790,31 @@ impl Session {
                         variant: i.variant.clone(),
                     })
                     .collect();
-                self.say(out, Reply::WhichItem { order_id, items });
+                let tool = call.name();
+                self.ask_again(out, tool, Reply::WhichItem { order_id, items });
                 false
             }
         }
+    }
+
+    /// Asks the caller for what `tool` still needs; the answer is taken for it. Asking a
+    /// second time for the same thing counts as a failed attempt (see `count_failure`).
+    fn ask_again(&mut self, out: &mut TurnOutput, tool: &'static str, question: Reply) {
+        let n = self.failures.entry(tool).or_default();
+        if self.asked.contains(&tool) {
+            *n += 1;
+        }
+        self.asked.push(tool);
+        self.expecting = Some(tool);
+        self.say(out, question);
     }
 
     async fn tool_error(&mut self, out: &mut TurnOutput, call: &ToolCall, e: ToolError) {
         tracing::warn!(call = %self.options.call_id, tool = call.name(), "{e}");
         self.record(out, call, Outcome::Error, &e.to_string()).await;
         if e.is_system() {
+            // Don't keep writing to a failing database for the rest of the call.
+            self.store_down = true;
             self.say(out, Reply::SystemDown);
             self.transfer(out, &format!("the shop system failed: {e}"))
                 .await;
@@ -827,7 +867,7 @@ impl Session {
             self.record(
                 out,
                 &call,
-                Outcome::Ok,
+                Outcome::Error,
                 "transfer without a ticket: database down",
             )
             .await;
@@ -844,7 +884,7 @@ impl Session {
                 Err(e) => {
                     // The person still takes the call; the summary goes with the transfer.
                     tracing::warn!("transfer ticket not written: {e}");
-                    self.record(out, &call, Outcome::Ok, &format!("no ticket: {e}"))
+                    self.record(out, &call, Outcome::Error, &format!("no ticket: {e}"))
                         .await;
                     self.say(out, Reply::Transferring);
                 }
@@ -1065,7 +1105,53 @@ fn contains_word(text: &str, word: &str) -> bool {
     })
 }
 
-/// The time one turn took from text in to replies out.
-pub fn elapsed_ms(started: Instant) -> f64 {
-    started.elapsed().as_secs_f64() * 1000.0
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a working model (here: its thread is gone, as after a crash) the caller is not
+    /// left hanging: a "sorry", then a person. The real model never emits an invalid action
+    /// under its grammar, so a failing planner is the way to reach this path.
+    #[test]
+    fn a_failing_model_hands_the_caller_to_a_person() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let store = Store::open(&url).await.unwrap();
+                let (mut s, _) = Session::start(
+                    store.clone(),
+                    Planner::stopped(),
+                    Arc::new(Extractor::new()),
+                    SessionOptions {
+                        call_id: "c".into(),
+                        channel: "text".into(),
+                        caller_id: None,
+                        clock: Clock::Fixed(day_of_date("2026-11-28").unwrap()),
+                        language: Language::En,
+                        use_lexicon: true,
+                    },
+                )
+                .await;
+                let first = s.handle("Where is my parcel?").await;
+                assert!(
+                    first.replies[0].contains("didn't quite get that"),
+                    "{first:?}"
+                );
+                assert!(!first.transferred);
+                let second = s.handle("Hello? Where is my parcel?").await;
+                assert!(second.transferred && s.ended(), "{second:?}");
+                assert!(second.replies.join(" ").contains("colleague"));
+                let tickets = store.tickets_of_call("c").await.unwrap();
+                assert_eq!(tickets.len(), 1);
+                assert!(
+                    tickets[0]
+                        .summary
+                        .contains("failed attempts at understanding")
+                );
+            });
+    }
 }

@@ -30,6 +30,8 @@ pub struct ScenarioRun {
     pub turn_ms: Vec<f64>,
     /// The verified caller at the end.
     pub customer_id: Option<String>,
+    /// Index of the first reply given after the caller was verified.
+    pub verified_from: Option<usize>,
     /// The scenario could not run (database, fixture).
     pub error: Option<String>,
     /// Caller and assistant lines, for `--verbose`.
@@ -85,11 +87,15 @@ pub async fn run_scenario(
     }
     run.replies.extend(opening.replies);
     run.tools.extend(opening.tools);
+    if session.customer().is_some() {
+        run.verified_from = Some(0);
+    }
     for turn in &scenario.turns {
         if session.ended() {
             break;
         }
         run.transcript.push(format!("caller:    {turn}"));
+        let first_reply = run.replies.len();
         let started = Instant::now();
         let out = session.handle(turn).await;
         run.turn_ms.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -109,6 +115,9 @@ pub async fn run_scenario(
         run.replies.extend(out.replies);
         run.tools.extend(out.tools);
         run.transferred |= out.transferred;
+        if run.verified_from.is_none() && session.customer().is_some() {
+            run.verified_from = Some(first_reply);
+        }
     }
     run.customer_id = session.customer().map(|c| c.id.clone());
     run.audited = store.audit_of_call(&call_id).await.map_or(0, |a| a.len());

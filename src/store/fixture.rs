@@ -19,6 +19,9 @@ use super::{Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The most of one item an order may hold (keeps every total far inside `i64` cents).
+pub const MAX_QTY: i64 = 1000;
+
 /// Stock of each variant when a fixture product does not say.
 pub const DEFAULT_STOCK: i64 = 10;
 
@@ -215,6 +218,12 @@ impl Fixture {
                     return Err(invalid(format!(
                         "order {}: {} has no variant {variant:?}",
                         o.id, item.sku
+                    )));
+                }
+                if !(1..=MAX_QTY).contains(&item.qty) {
+                    return Err(invalid(format!(
+                        "order {}: qty {} of {} is not 1 to {MAX_QTY}",
+                        o.id, item.qty, item.sku
                     )));
                 }
                 shop.order_items.push(OrderItem {

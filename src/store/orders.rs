@@ -155,24 +155,34 @@ impl Store {
                 });
             }
         }
-        sqlx::query(
-            "INSERT INTO refunds (id, order_id, cause, amount_cents, state, created) VALUES ($1, $2, 'cancellation', $3, 'pending', $4) \
-             ON CONFLICT (order_id, cause) DO NOTHING",
-        )
-        .bind(format!("F{id}-cancellation"))
-        .bind(id)
-        .bind(refund_cents)
-        .bind(created)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error(what))?;
-        let row: Refund = sqlx::query_as(
+        // The refund is created only by the cancellation itself; a repeat finds it.
+        if changed == 1 {
+            sqlx::query(
+                "INSERT INTO refunds (id, order_id, cause, amount_cents, state, created) VALUES ($1, $2, 'cancellation', $3, 'pending', $4) \
+                 ON CONFLICT (order_id, cause) DO NOTHING",
+            )
+            .bind(format!("F{id}-cancellation"))
+            .bind(id)
+            .bind(refund_cents)
+            .bind(created)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error(what))?;
+        }
+        let row: Option<Refund> = sqlx::query_as(
             "SELECT id, order_id, cause, amount_cents, state, created FROM refunds WHERE order_id = $1 AND cause = 'cancellation'",
         )
         .bind(id)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(query_error(what))?;
+        let Some(row) = row else {
+            // Cancelled some other way (by the shop, before this call): nothing to refund here.
+            return Err(StoreError::Conflict {
+                what,
+                detail: format!("order {id} is cancelled"),
+            });
+        };
         tx.commit().await.map_err(query_error(what))?;
         Ok(Upserted {
             row,

@@ -201,6 +201,19 @@ impl Store {
         created: &str,
     ) -> Result<Upserted<Exchange>> {
         let from_variant = self.require_item(order_id, sku).await?;
+        let returned: Option<String> =
+            sqlx::query_scalar("SELECT id FROM returns WHERE order_id = $1 AND sku = $2")
+                .bind(order_id)
+                .bind(sku)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query_error("request exchange"))?;
+        if let Some(id) = returned {
+            return Err(StoreError::Conflict {
+                what: "request exchange",
+                detail: format!("{sku} on order {order_id} is being returned ({id})"),
+            });
+        }
         let in_stock: Option<i64> =
             sqlx::query_scalar("SELECT in_stock FROM stock WHERE sku = $1 AND variant = $2")
                 .bind(sku)

@@ -200,6 +200,18 @@ pub(super) async fn check_exchange(
             to: x.to_variant.clone(),
         })));
     }
+    // A refund and a replacement for the same item: never both.
+    let returns = ctx.store.returns_of_order(order_id).await?;
+    if let Some(r) = returns.iter().find(|r| r.sku == line.sku) {
+        return Ok(Check::Refused {
+            reply: Reply::ReturnAlreadyOpen {
+                order_id: order_id.to_string(),
+                item: name,
+                return_id: r.id.clone(),
+            },
+            detail: format!("item is being returned ({})", r.id),
+        });
+    }
     if let Some(refused) = window(ctx, &detail) {
         return Ok(refused);
     }

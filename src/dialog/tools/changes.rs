@@ -43,17 +43,27 @@ pub(super) async fn cancel(ctx: &Ctx<'_>, order_id: &str) -> Result<Applied, Too
                 "already cancelled".to_string()
             },
         )),
-        // It shipped between the read-back and the yes.
-        Err(StoreError::Conflict { detail: why, .. }) => Ok(Applied {
-            reply: Reply::TooLateToCancel {
-                order_id: order_id.to_string(),
-                status: detail.order.status,
-            },
-            outcome: crate::store::Outcome::Denied,
-            detail: why,
-            verified: None,
-            transfer: false,
-        }),
+        // It changed between the read-back and the yes: say what it is now.
+        Err(StoreError::Conflict { detail: why, .. }) => {
+            let now = order(ctx, order_id).await?.order.status;
+            let reply = if now == "cancelled" {
+                Reply::AlreadyCancelled {
+                    order_id: order_id.to_string(),
+                }
+            } else {
+                Reply::TooLateToCancel {
+                    order_id: order_id.to_string(),
+                    status: now,
+                }
+            };
+            Ok(Applied {
+                reply,
+                outcome: crate::store::Outcome::Denied,
+                detail: why,
+                verified: None,
+                transfer: false,
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }
