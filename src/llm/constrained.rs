@@ -82,6 +82,16 @@ impl TokenConstraint {
         self.matcher.consume_token(token).map_err(grammar_err)
     }
 
+    /// Tokens the grammar forces next (none when there is a choice); not yet accepted.
+    pub fn forced(&mut self) -> Vec<u32> {
+        self.matcher.compute_ff_tokens()
+    }
+
+    /// Advances the grammar by several tokens.
+    pub fn accept_all(&mut self, tokens: &[u32]) -> Result<(), LlmError> {
+        self.matcher.consume_tokens(tokens).map_err(grammar_err)
+    }
+
     /// Mean time to compute one token mask.
     pub fn mean_mask_time(&self) -> Duration {
         if self.steps == 0 {

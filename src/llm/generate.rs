@@ -286,7 +286,24 @@ impl Generator {
             if seq.len() + 1 >= context {
                 break StopReason::ContextFull;
             }
-            match self.decoder.forward_last(&mut seq.cache, &[next]) {
+            // Tokens the grammar forces (`", "args": {"order_id": "` once a tool is chosen)
+            // are taken without sampling and fed with the chosen one in a single step.
+            let mut feed = vec![next];
+            if let Some(c) = constraint.as_deref_mut() {
+                let forced = c.forced();
+                if !forced.is_empty()
+                    && generated.len() + forced.len() < options.max_new_tokens
+                    && seq.len() + 1 + forced.len() < context
+                {
+                    c.accept_all(&forced)?;
+                    for &t in &forced {
+                        generated.push(t);
+                        text.push_str(&detok.next_piece(&self.tokenizer, &generated)?);
+                    }
+                    feed.extend_from_slice(&forced);
+                }
+            }
+            match self.decoder.forward_last(&mut seq.cache, &feed) {
                 Ok(l) => logits = l,
                 Err(e) => {
                     seq.ids.clear();
@@ -294,7 +311,7 @@ impl Generator {
                     return Err(e);
                 }
             }
-            seq.ids.push(next);
+            seq.ids.extend_from_slice(&feed);
         };
         if stop != StopReason::StopString {
             text.push_str(&detok.rest(&self.tokenizer, &generated)?);
