@@ -274,6 +274,7 @@ impl Session {
         for reply in &out.replies {
             self.record_turn("assistant", reply).await;
         }
+        self.ended |= out.ended;
         if out.ended && !self.store_down {
             let outcome = if out.transferred {
                 "transferred"
@@ -432,7 +433,7 @@ impl Session {
                 // Keep what was asked for: the order number that comes next is for it.
                 self.expecting = candidates.first().copied().filter(|c| *c != SAY_ONLY);
             }
-            self.say_kind(out, kind, text);
+            self.say_kind(out, kind);
             return;
         }
         match ToolCall::from_json(&plan.action) {
@@ -448,7 +449,7 @@ impl Session {
         }
     }
 
-    fn say_kind(&mut self, out: &mut TurnOutput, kind: &str, text: &str) {
+    fn say_kind(&mut self, out: &mut TurnOutput, kind: &str) {
         let reply = match kind {
             "ask_order_id" => match (&self.customer, self.orders.as_slice()) {
                 (Some(_), [_, _, ..]) => Reply::WhichOrder {
@@ -467,11 +468,6 @@ impl Session {
             "not_understood" => Reply::NotUnderstood,
             _ => Reply::Help,
         };
-        // A bare number after "which order?" is an answer, not small talk.
-        if matches!(reply, Reply::Help | Reply::NotUnderstood) && text.len() > 200 {
-            self.say(out, Reply::NotUnderstood);
-            return;
-        }
         self.say(out, reply);
     }
 
