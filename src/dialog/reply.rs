@@ -44,10 +44,6 @@ pub enum Reply {
         items: Vec<ItemLine>,
     },
     AskAddress,
-    AskVariant {
-        item: String,
-        variants: Vec<String>,
-    },
     AskScore,
     AskComplaint,
     NeedVerification {
@@ -322,10 +318,6 @@ impl Reply {
                 items(lines, en)
             ),
             Reply::AskAddress => "Please tell me the full new address: street, city and ZIP code.".into(),
-            Reply::AskVariant { item, variants } => format!(
-                "Which one would you like instead? The {item} comes in {}.",
-                list(variants, en)
-            ),
             Reply::AskScore => "How would you rate this call from 1 to 5?".into(),
             Reply::AskComplaint => "I'm sorry to hear that. What went wrong?".into(),
             Reply::NeedVerification { order_id: Some(id) } => format!(
@@ -543,9 +535,6 @@ impl Reply {
                 format!("订单{order_id}里的哪件商品：{}？", items(lines, zh))
             }
             Reply::AskAddress => "请告诉我完整的新地址：街道、城市和邮编。".into(),
-            Reply::AskVariant { item, variants } => {
-                format!("您想换成哪一款？{item}有{}。", list(variants, zh))
-            }
             Reply::AskScore => "请您为本次通话打分，1到5分。".into(),
             Reply::AskComplaint => "很抱歉给您带来不便。请问出了什么问题？".into(),
             Reply::NeedVerification { order_id: Some(id) } => format!(
