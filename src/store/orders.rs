@@ -5,7 +5,7 @@ use super::model::{
     Customer, Order, OrderDetail, OrderItem, Product, Refund, Shipment, ShopDump, Stock,
     TrackingEvent,
 };
-use super::requests::Upserted;
+use super::requests::{Upserted, refund_by_cause, upsert_refund};
 use super::{Result, Store, StoreError, query_error};
 
 const ORDER_COLUMNS: &str = "id, customer_id, placed, status, ship_street, ship_city, ship_zip";
@@ -156,26 +156,15 @@ impl Store {
             }
         }
         // The refund is created only by the cancellation itself; a repeat finds it.
-        if changed == 1 {
-            sqlx::query(
-                "INSERT INTO refunds (id, order_id, cause, amount_cents, state, created) VALUES ($1, $2, 'cancellation', $3, 'pending', $4) \
-                 ON CONFLICT (order_id, cause) DO NOTHING",
+        let row = if changed == 1 {
+            Some(
+                upsert_refund(&mut tx, what, id, "cancellation", refund_cents, created)
+                    .await?
+                    .row,
             )
-            .bind(format!("F{id}-cancellation"))
-            .bind(id)
-            .bind(refund_cents)
-            .bind(created)
-            .execute(&mut *tx)
-            .await
-            .map_err(query_error(what))?;
-        }
-        let row: Option<Refund> = sqlx::query_as(
-            "SELECT id, order_id, cause, amount_cents, state, created FROM refunds WHERE order_id = $1 AND cause = 'cancellation'",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(query_error(what))?;
+        } else {
+            refund_by_cause(&mut tx, what, id, "cancellation").await?
+        };
         let Some(row) = row else {
             // Cancelled some other way (by the shop, before this call): nothing to refund here.
             return Err(StoreError::Conflict {

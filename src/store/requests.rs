@@ -3,6 +3,8 @@
 //! Returns, refunds and exchanges are idempotent: their ids are made from their natural keys
 //! and a repeated request returns the stored row instead of creating a second one.
 
+use sqlx::AnyConnection;
+
 use super::model::{Exchange, Refund, Return, Ticket};
 use super::{Result, Store, StoreError, query_error};
 
@@ -36,30 +38,12 @@ impl Store {
         created: &str,
     ) -> Result<Upserted<Return>> {
         self.require_item(order_id, sku).await?;
-        let id = format!("R{order_id}-{sku}");
-        let inserted = sqlx::query(
-            "INSERT INTO returns (id, order_id, sku, reason, created, state) VALUES ($1, $2, $3, $4, $5, 'requested') \
-             ON CONFLICT (order_id, sku) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(order_id)
-        .bind(sku)
-        .bind(reason)
-        .bind(created)
-        .execute(&self.pool)
-        .await
-        .map_err(query_error("insert return"))?
-        .rows_affected();
-        let row = sqlx::query_as("SELECT id, order_id, sku, reason, created, state FROM returns WHERE order_id = $1 AND sku = $2")
-            .bind(order_id)
-            .bind(sku)
-            .fetch_one(&self.pool)
+        let mut conn = self
+            .pool
+            .acquire()
             .await
             .map_err(query_error("insert return"))?;
-        Ok(Upserted {
-            row,
-            created: inserted == 1,
-        })
+        upsert_return(&mut conn, "insert return", order_id, sku, reason, created).await
     }
 
     /// Starts the return of `sku` from order `order_id` and records its pending refund of
@@ -75,51 +59,15 @@ impl Store {
     ) -> Result<Upserted<(Return, Refund)>> {
         let what = "start return";
         self.require_item(order_id, sku).await?;
-        let id = format!("R{order_id}-{sku}");
         let mut tx = self.pool.begin().await.map_err(query_error(what))?;
-        let inserted = sqlx::query(
-            "INSERT INTO returns (id, order_id, sku, reason, created, state) VALUES ($1, $2, $3, $4, $5, 'requested') \
-             ON CONFLICT (order_id, sku) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(order_id)
-        .bind(sku)
-        .bind(reason)
-        .bind(created)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error(what))?
-        .rows_affected();
-        let ret: Return = sqlx::query_as("SELECT id, order_id, sku, reason, created, state FROM returns WHERE order_id = $1 AND sku = $2")
-            .bind(order_id)
-            .bind(sku)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(query_error(what))?;
-        sqlx::query(
-            "INSERT INTO refunds (id, order_id, cause, amount_cents, state, created) VALUES ($1, $2, $3, $4, 'pending', $5) \
-             ON CONFLICT (order_id, cause) DO NOTHING",
-        )
-        .bind(format!("F{order_id}-{}", ret.id))
-        .bind(order_id)
-        .bind(&ret.id)
-        .bind(refund_cents)
-        .bind(created)
-        .execute(&mut *tx)
-        .await
-        .map_err(query_error(what))?;
-        let refund: Refund = sqlx::query_as(
-            "SELECT id, order_id, cause, amount_cents, state, created FROM refunds WHERE order_id = $1 AND cause = $2",
-        )
-        .bind(order_id)
-        .bind(&ret.id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(query_error(what))?;
+        let ret = upsert_return(&mut tx, what, order_id, sku, reason, created).await?;
+        let refund = upsert_refund(&mut tx, what, order_id, &ret.row.id, refund_cents, created)
+            .await?
+            .row;
         tx.commit().await.map_err(query_error(what))?;
         Ok(Upserted {
-            row: (ret, refund),
-            created: inserted == 1,
+            row: (ret.row, refund),
+            created: ret.created,
         })
     }
 
@@ -152,32 +100,20 @@ impl Store {
         amount_cents: i64,
         created: &str,
     ) -> Result<Upserted<Refund>> {
-        let id = format!("F{order_id}-{cause}");
-        let inserted = sqlx::query(
-            "INSERT INTO refunds (id, order_id, cause, amount_cents, state, created) VALUES ($1, $2, $3, $4, 'pending', $5) \
-             ON CONFLICT (order_id, cause) DO NOTHING",
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(query_error("insert refund"))?;
+        upsert_refund(
+            &mut conn,
+            "insert refund",
+            order_id,
+            cause,
+            amount_cents,
+            created,
         )
-        .bind(&id)
-        .bind(order_id)
-        .bind(cause)
-        .bind(amount_cents)
-        .bind(created)
-        .execute(&self.pool)
         .await
-        .map_err(query_error("insert refund"))?
-        .rows_affected();
-        let row = sqlx::query_as(
-            "SELECT id, order_id, cause, amount_cents, state, created FROM refunds WHERE order_id = $1 AND cause = $2",
-        )
-        .bind(order_id)
-        .bind(cause)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(query_error("insert refund"))?;
-        Ok(Upserted {
-            row,
-            created: inserted == 1,
-        })
     }
 
     /// The refunds of order `order_id`, oldest first (empty when there is none).
@@ -344,4 +280,93 @@ impl Store {
             key: format!("{sku} on order {order_id}"),
         })
     }
+}
+
+/// Inserts the return of `sku` from order `order_id` unless one is stored, and reads it back
+/// (on a pooled connection or inside a transaction).
+async fn upsert_return(
+    conn: &mut AnyConnection,
+    what: &'static str,
+    order_id: &str,
+    sku: &str,
+    reason: &str,
+    created: &str,
+) -> Result<Upserted<Return>> {
+    let inserted = sqlx::query(
+        "INSERT INTO returns (id, order_id, sku, reason, created, state) VALUES ($1, $2, $3, $4, $5, 'requested') \
+         ON CONFLICT (order_id, sku) DO NOTHING",
+    )
+    .bind(format!("R{order_id}-{sku}"))
+    .bind(order_id)
+    .bind(sku)
+    .bind(reason)
+    .bind(created)
+    .execute(&mut *conn)
+    .await
+    .map_err(query_error(what))?
+    .rows_affected();
+    let row = sqlx::query_as(
+        "SELECT id, order_id, sku, reason, created, state FROM returns WHERE order_id = $1 AND sku = $2",
+    )
+    .bind(order_id)
+    .bind(sku)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(query_error(what))?;
+    Ok(Upserted {
+        row,
+        created: inserted == 1,
+    })
+}
+
+/// Inserts a pending refund for order `order_id` and `cause` unless one is stored, and reads
+/// it back.
+pub(super) async fn upsert_refund(
+    conn: &mut AnyConnection,
+    what: &'static str,
+    order_id: &str,
+    cause: &str,
+    amount_cents: i64,
+    created: &str,
+) -> Result<Upserted<Refund>> {
+    let inserted = sqlx::query(
+        "INSERT INTO refunds (id, order_id, cause, amount_cents, state, created) VALUES ($1, $2, $3, $4, 'pending', $5) \
+         ON CONFLICT (order_id, cause) DO NOTHING",
+    )
+    .bind(format!("F{order_id}-{cause}"))
+    .bind(order_id)
+    .bind(cause)
+    .bind(amount_cents)
+    .bind(created)
+    .execute(&mut *conn)
+    .await
+    .map_err(query_error(what))?
+    .rows_affected();
+    let row = refund_by_cause(conn, what, order_id, cause)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "refund",
+            key: format!("{order_id} {cause}"),
+        })?;
+    Ok(Upserted {
+        row,
+        created: inserted == 1,
+    })
+}
+
+/// The refund of order `order_id` for `cause`, if there is one.
+pub(super) async fn refund_by_cause(
+    conn: &mut AnyConnection,
+    what: &'static str,
+    order_id: &str,
+    cause: &str,
+) -> Result<Option<Refund>> {
+    sqlx::query_as(
+        "SELECT id, order_id, cause, amount_cents, state, created FROM refunds WHERE order_id = $1 AND cause = $2",
+    )
+    .bind(order_id)
+    .bind(cause)
+    .fetch_optional(conn)
+    .await
+    .map_err(query_error(what))
 }
