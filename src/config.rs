@@ -29,7 +29,83 @@ pub struct Config {
     pub tts: TtsConfig,
     pub llm: LlmConfig,
     pub store: StoreConfig,
+    pub call: CallConfig,
+    pub privacy: PrivacyConfig,
     pub log: LogConfig,
+}
+
+/// Turn-taking, barge-in and latency masking of voice calls (`src/call/`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallConfig {
+    /// Silence that ends the caller's turn.
+    pub end_silence_ms: u64,
+    /// The same while the assistant waits for digits or an ID (people pause between groups).
+    pub digits_end_silence_ms: u64,
+    /// Transcribe and plan speculatively after this much silence (0: off).
+    pub speculate_after_ms: u64,
+    /// Caller voice over the assistant's speech pauses it after this long.
+    pub barge_in_pause_ms: u64,
+    /// ... and stops it for good after this long (shorter: a cough or "uh-huh", it resumes).
+    pub barge_in_confirm_ms: u64,
+    /// A tool call still running after this long gets a stock filler ("one moment ...").
+    pub filler_after_ms: u64,
+    /// Partial transcripts while the caller talks, this often (0: none). Each is a Whisper
+    /// decode: on a small server they compete with the end of the turn for the CPU.
+    pub partial_every_ms: u64,
+    /// A pause this long after a DTMF key ends the entry (`#` ends it at once).
+    pub dtmf_inter_digit_ms: u64,
+    /// Where stereo call recordings go (caller left, assistant right); empty: none.
+    pub recordings_dir: PathBuf,
+    /// Longest stretch of a call recorded.
+    pub max_recording_s: u64,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        Self {
+            end_silence_ms: 700,
+            digits_end_silence_ms: 1600,
+            speculate_after_ms: 200,
+            barge_in_pause_ms: 60,
+            barge_in_confirm_ms: 600,
+            filler_after_ms: 150,
+            partial_every_ms: 0,
+            dtmf_inter_digit_ms: 2500,
+            recordings_dir: PathBuf::from("recordings"),
+            max_recording_s: 3600,
+        }
+    }
+}
+
+/// What stored text may not hold.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Kinds removed from stored transcripts and summaries: `card`, `iban`, `ssn`.
+    pub redact: Vec<String>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            redact: vec!["card".into(), "iban".into(), "ssn".into()],
+        }
+    }
+}
+
+impl PrivacyConfig {
+    /// The configured redactor (`None` when nothing is redacted). Unknown kinds were refused
+    /// by validation and are skipped here.
+    pub fn redactor(&self) -> Option<crate::store::redact::Redactor> {
+        use crate::store::redact::{PiiKind, Redactor};
+        let kinds: Vec<PiiKind> = self
+            .redact
+            .iter()
+            .filter_map(|k| PiiKind::parse(k))
+            .collect();
+        (!kinds.is_empty()).then(|| Redactor::new(&kinds))
+    }
 }
 
 /// The shop database.
@@ -253,6 +329,38 @@ impl Config {
             problems.push(format!(
                 "store.url must start with sqlite:// or postgres://, not {:?}",
                 self.store.url
+            ));
+        }
+        for kind in &self.privacy.redact {
+            if crate::store::redact::PiiKind::parse(kind).is_none() {
+                problems.push(format!(
+                    "privacy.redact: {kind:?} is not one of card, iban, ssn"
+                ));
+            }
+        }
+        let c = &self.call;
+        if !(100..=5000).contains(&c.end_silence_ms) {
+            problems.push(format!(
+                "call.end_silence_ms must be between 100 and 5000, not {}",
+                c.end_silence_ms
+            ));
+        }
+        if c.digits_end_silence_ms < c.end_silence_ms || c.digits_end_silence_ms > 10_000 {
+            problems.push(format!(
+                "call.digits_end_silence_ms must be between end_silence_ms and 10000, not {}",
+                c.digits_end_silence_ms
+            ));
+        }
+        if c.speculate_after_ms >= c.end_silence_ms {
+            problems.push(format!(
+                "call.speculate_after_ms must be below end_silence_ms (or 0), not {}",
+                c.speculate_after_ms
+            ));
+        }
+        if c.barge_in_pause_ms == 0 || c.barge_in_confirm_ms < c.barge_in_pause_ms {
+            problems.push(format!(
+                "call.barge_in_pause_ms ({}) must be positive and at most barge_in_confirm_ms ({})",
+                c.barge_in_pause_ms, c.barge_in_confirm_ms
             ));
         }
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {

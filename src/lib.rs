@@ -5,6 +5,7 @@
 pub mod asr;
 pub mod audio;
 pub mod bench;
+pub mod call;
 pub mod cancel;
 pub mod config;
 pub mod dialog;

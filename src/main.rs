@@ -83,6 +83,17 @@ enum Command {
         /// The model chooses every action alone (no phrase lexicon narrowing its choice).
         #[arg(long)]
         model_only: bool,
+        /// Run each scenario as a phone call (synthesized caller, G.711, Whisper on the
+        /// replies), on the real clock.
+        #[arg(long)]
+        voice: bool,
+    },
+    /// Run one scenario as a phone call and write the conversation (stereo WAV: caller left,
+    /// assistant right); prints each turn's latency.
+    Call {
+        scenario: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
     },
     /// Speak TEXT with the configured Piper voice into a WAV file.
     Speak {
@@ -178,15 +189,21 @@ fn run() -> Result<()> {
             verbose,
             min_pass_rate,
             model_only,
-        } => cli::eval::run(
-            &config,
-            cli::eval::EvalArgs {
+            voice,
+        } => {
+            let args = cli::eval::EvalArgs {
                 paths,
                 verbose,
                 min_pass_rate,
                 model_only,
-            },
-        ),
+            };
+            if voice {
+                cli::voice_eval::run(&config, args)
+            } else {
+                cli::eval::run(&config, args)
+            }
+        }
+        Command::Call { scenario, out } => cli::voice_eval::call(&config, &scenario, &out),
         Command::Speak { text, out, rate } => cli::speak::run(&config, &text, &out, rate),
         Command::Db {
             command: DbCommand::Seed { seed, customers },

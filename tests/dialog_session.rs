@@ -11,6 +11,7 @@ use hotline::dialog::extract::Extractor;
 use hotline::dialog::language::Language;
 use hotline::dialog::planner::Planner;
 use hotline::dialog::session::{Clock, Session, SessionOptions};
+use hotline::store::redact::{PiiKind, Redactor};
 use hotline::store::{Fixture, Outcome, Store, day_of_date, load_fixture};
 
 const SHOP: &str = r#"
@@ -57,6 +58,15 @@ async fn shop(dir: &std::path::Path) -> Store {
 }
 
 async fn session(store: &Store, call_id: &str, caller: Option<&str>) -> Session {
+    session_with(store, call_id, caller, None).await
+}
+
+async fn session_with(
+    store: &Store,
+    call_id: &str,
+    caller: Option<&str>,
+    redact: Option<Arc<Redactor>>,
+) -> Session {
     Session::start(
         store.clone(),
         planner(),
@@ -68,6 +78,7 @@ async fn session(store: &Store, call_id: &str, caller: Option<&str>) -> Session 
             clock: Clock::Fixed(day_of_date("2026-11-28").unwrap()),
             language: Language::En,
             use_lexicon: true,
+            redact,
         },
     )
     .await
@@ -193,5 +204,47 @@ fn a_database_that_goes_down_hands_the_caller_to_a_person() {
         assert!(all.contains("colleague"), "{all}");
         assert!(out.transferred && s.ended(), "{out:?}");
         assert!(out.tools.iter().any(|t| t.outcome == Outcome::Error));
+    });
+}
+
+#[test]
+fn card_numbers_never_reach_the_stored_transcript() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let store = shop(dir.path()).await;
+        let redactor = Arc::new(Redactor::new(&[PiiKind::Card, PiiKind::Ssn]));
+        let mut s = session_with(&store, "call-pii", Some("+15551230001"), Some(redactor)).await;
+        s.handle("Can I pay with my card 4111 1111 1111 1111 for order 100042?")
+            .await;
+        let turns = store.turns_of_call("call-pii").await.unwrap();
+        let caller = turns.iter().find(|t| t.role == "caller").expect("a caller turn");
+        assert!(caller.text.contains("[card number]"), "{caller:?}");
+        assert!(turns.iter().all(|t| !t.text.contains("4111")), "{turns:?}");
+        // What the service needs stays readable.
+        assert!(caller.text.contains("100042"), "{caller:?}");
+    });
+}
+
+#[test]
+fn speculative_planning_changes_nothing_and_the_turn_uses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let store = shop(dir.path()).await;
+        let mut s = session(&store, "call-spec", Some("+15551230001")).await;
+        let text = "Where is my order 100042?";
+        let before = store.turns_of_call("call-spec").await.unwrap().len();
+        assert!(s.expects_tool(text));
+        let cancel = hotline::cancel::CancelToken::new();
+        assert!(s.speculate(text, &cancel));
+        // Speculating wrote nothing.
+        assert_eq!(store.turns_of_call("call-spec").await.unwrap().len(), before);
+        let out = s.handle(text).await;
+        assert!(out.planned_early, "the turn took the speculative plan: {out:?}");
+        assert!(out.replies.join(" ").contains("delivered"), "{out:?}");
+        // A speculation on other words is not used.
+        let cancel = hotline::cancel::CancelToken::new();
+        s.speculate("I want to return the headphones from 100042", &cancel);
+        let out = s.handle("Where is my order 100042 now?").await;
+        assert!(!out.planned_early, "{out:?}");
     });
 }

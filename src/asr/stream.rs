@@ -149,6 +149,13 @@ impl AsrStream {
         Duration::from_secs_f64(self.audio.len() as f64 / f64::from(SAMPLE_RATE))
     }
 
+    /// Decodes everything pushed so far without ending the utterance: a partial on demand, or
+    /// a speculative final during the end-of-turn silence (kept if the caller says no more).
+    pub fn tentative(&mut self) -> Result<Transcript, AsrError> {
+        self.decoded_up_to = self.audio.len();
+        self.decode(false)
+    }
+
     /// The end of the turn: the final transcript of everything pushed; the stream is then empty.
     pub fn finish(&mut self) -> Result<Transcript, AsrError> {
         let result = self.decode(true);

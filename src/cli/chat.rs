@@ -40,6 +40,7 @@ pub fn run(config: &Config, caller_id: Option<String>, language: Language) -> Re
             clock: Clock::System,
             language,
             use_lexicon: true,
+            redact: config.privacy.redactor().map(Arc::new),
         },
     ));
     for reply in &opening.replies {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use hotline::config::Config;
 use hotline::dialog::extract::Extractor;
 use hotline::dialog::planner::Planner;
-use hotline::eval::{judge, load_scenarios, run_scenario, summarize};
+use hotline::eval::{Scenario, judge, load_scenarios, run_scenario, summarize};
 use hotline::onnx_runtime;
 
 pub struct EvalArgs {
@@ -20,9 +20,10 @@ pub struct EvalArgs {
     pub model_only: bool,
 }
 
-pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
-    let scenarios = match load_scenarios(&args.paths) {
-        Ok(s) => s,
+/// The scenarios of `paths`, or every problem printed and an error (nothing runs then).
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>> {
+    match load_scenarios(paths) {
+        Ok(s) => Ok(s),
         Err(errors) => {
             for e in &errors {
                 eprintln!("error: {e}");
@@ -30,9 +31,13 @@ pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
             bail!(
                 "{} scenario file(s) cannot be used; nothing was run",
                 errors.len()
-            );
+            )
         }
-    };
+    }
+}
+
+pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
+    let scenarios = load(&args.paths)?;
     let ort = onnx_runtime::init(&config.models.onnxruntime)?;
     let planner = Planner::load(&ort, &config.llm).context("loading the dialog model")?;
     let extract = Arc::new(Extractor::new());

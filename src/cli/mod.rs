@@ -5,3 +5,4 @@ pub mod db;
 pub mod eval;
 pub mod speak;
 pub mod transcribe;
+pub mod voice_eval;

@@ -83,6 +83,10 @@ pub struct Plan {
     pub elapsed: Duration,
     /// Time spent waiting in the queue before the model took the request.
     pub queued: Duration,
+    /// When the first token came.
+    pub first_token_at: Instant,
+    /// Made speculatively (`prefetch`) before it was asked for.
+    pub speculative: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,7 +104,9 @@ pub enum PlannerError {
 struct Job {
     request: PlanRequest,
     sent: Instant,
-    reply: oneshot::Sender<Result<Plan, PlannerError>>,
+    /// `None`: a speculative job, kept for the request that may follow.
+    reply: Option<oneshot::Sender<Result<Plan, PlannerError>>>,
+    cancel: CancelToken,
 }
 
 /// A handle on the planner thread; cheap to clone, one per session.
@@ -110,12 +116,16 @@ pub struct Planner {
 }
 
 impl Planner {
-    /// Starts the planner thread with its model and grammar compiler.
+    /// Starts the planner thread with its model and grammar compiler, and returns once the
+    /// thread has warmed up (so that no caller's first turn competes with the warm-up).
     pub fn start(generator: Generator, factory: ConstraintFactory) -> std::io::Result<Planner> {
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
+        let (ready_tx, ready) = mpsc::sync_channel::<()>(1);
         thread::Builder::new()
             .name("llm-planner".into())
-            .spawn(move || run(generator, factory, queue))?;
+            .spawn(move || run(generator, factory, queue, ready_tx))?;
+        // A thread that failed early drops the sender: requests then fail with `Stopped`.
+        let _ = ready.recv();
         Ok(Planner { jobs })
     }
 
@@ -154,7 +164,8 @@ impl Planner {
         let job = Job {
             request,
             sent: Instant::now(),
-            reply,
+            reply: Some(reply),
+            cancel: CancelToken::new(),
         };
         self.jobs.try_send(job).map_err(|e| match e {
             mpsc::TrySendError::Full(_) => PlannerError::Busy,
@@ -162,9 +173,27 @@ impl Planner {
         })?;
         answer.await.map_err(|_| PlannerError::Stopped)?
     }
+
+    /// Plans `request` in the background (the caller has paused but the turn has not ended).
+    /// A `plan` with the very same request then answers at once. Returns false when the
+    /// queue is full (speculation is only ever an optimisation).
+    pub fn prefetch(&self, request: PlanRequest, cancel: CancelToken) -> bool {
+        let job = Job {
+            request,
+            sent: Instant::now(),
+            reply: None,
+            cancel,
+        };
+        self.jobs.try_send(job).is_ok()
+    }
 }
 
-fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiver<Job>) {
+fn run(
+    mut generator: Generator,
+    factory: ConstraintFactory,
+    queue: mpsc::Receiver<Job>,
+    ready: mpsc::SyncSender<()>,
+) {
     let template = generator.config().chat_template;
     // One sequence per prompt language, so that each keeps its own prefix cached.
     let mut sequences = Vec::new();
@@ -172,10 +201,12 @@ fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiv
         match generator.new_sequence() {
             Ok(seq) => sequences.push(seq),
             Err(e) => {
+                drop(ready);
                 for job in queue {
-                    let _ = job
-                        .reply
-                        .send(Err(PlannerError::Llm(LlmError::Inference(e.to_string()))));
+                    if let Some(reply) = job.reply {
+                        let _ =
+                            reply.send(Err(PlannerError::Llm(LlmError::Inference(e.to_string()))));
+                    }
                 }
                 return;
             }
@@ -205,14 +236,33 @@ fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiv
     ) {
         tracing::warn!("planner warm-up failed: {e}");
     }
+    let _ = ready.send(());
+    // The last speculative plan, keyed by its prompt and grammar: a real request that is
+    // exactly the same (same conversation, same words) takes it instead of decoding again.
+    let mut memo: Option<(String, Plan)> = None;
     for job in queue {
         let queued = job.sent.elapsed();
         let language = job.request.language;
         let user = user_message(language, &job.request.context, &job.request.caller_text);
         let prompt = prompt_for(template, language, &user);
+        let schema = grammar(&job.request.known);
+        let key = format!("{prompt}\u{0}{schema}");
+        if job.reply.is_some()
+            && memo.as_ref().is_some_and(|(k, _)| *k == key)
+            && let Some((_, mut plan)) = memo.take()
+            && let Some(reply) = job.reply
+        {
+            plan.queued = queued;
+            let _ = reply.send(Ok(plan));
+            continue;
+        }
+        if job.cancel.is_cancelled() {
+            continue;
+        }
         let seq = &mut sequences[usize::from(language == Language::Zh)];
+        let started = Instant::now();
         let result = factory
-            .json_schema(grammar(&job.request.known))
+            .json_schema(schema)
             .map_err(PlannerError::from)
             .and_then(|mut constraint| {
                 generator
@@ -221,7 +271,7 @@ fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiv
                         &prompt,
                         &options,
                         Some(&mut constraint),
-                        &CancelToken::new(),
+                        &job.cancel,
                         |_| {},
                     )
                     .map_err(PlannerError::from)
@@ -238,10 +288,23 @@ fn run(mut generator: Generator, factory: ConstraintFactory, queue: mpsc::Receiv
                     time_to_first_token: g.time_to_first_token,
                     elapsed: g.elapsed,
                     queued,
+                    first_token_at: started + g.time_to_first_token,
+                    speculative: job.reply.is_none(),
                 })
             });
-        // The session may have gone (the caller hung up): nothing to do then.
-        let _ = job.reply.send(result);
+        match job.reply {
+            // The session may have gone (the caller hung up): nothing to do then.
+            Some(reply) => {
+                let _ = reply.send(result);
+            }
+            None => {
+                if let Ok(plan) = result
+                    && !job.cancel.is_cancelled()
+                {
+                    memo = Some((key, plan));
+                }
+            }
+        }
     }
 }
 

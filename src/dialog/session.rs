@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -23,6 +23,8 @@ use super::language::Language;
 use super::planner::{Known, PlanRequest, Planner, SAY_ONLY};
 use super::reply::{ItemLine, OrderChoice, Reply};
 use super::tools::{Access, Applied, Check, Ctx, Done, ToolCall, ToolError};
+use crate::cancel::CancelToken;
+use crate::store::redact::Redactor;
 use crate::store::{
     Customer, OrderDetail, Outcome, Product, Store, Turn, date_of_day, day_of_date,
 };
@@ -74,6 +76,8 @@ pub struct SessionOptions {
     pub language: Language,
     /// Narrow the model's choice with the phrase lexicon (`dialog::intent`).
     pub use_lexicon: bool,
+    /// What is removed from stored text (card numbers and the like); `None` keeps it all.
+    pub redact: Option<Arc<Redactor>>,
 }
 
 /// A tool call as it happened.
@@ -97,6 +101,13 @@ pub struct TurnOutput {
     /// The model's time to its first token and its whole action, when it was asked.
     pub llm_first_token: Option<Duration>,
     pub llm_elapsed: Option<Duration>,
+    /// When the model's first token came (earlier than the turn's end when the plan was
+    /// made speculatively during the caller's pause).
+    pub llm_first_token_at: Option<Instant>,
+    /// The plan was made speculatively, before the turn ended.
+    pub planned_early: bool,
+    /// The caller's line in the call's stored turns (for the turn's latency figures).
+    pub caller_turn: Option<i64>,
 }
 
 /// What the session waits for from the caller.
@@ -242,20 +253,17 @@ impl Session {
         if self.ended {
             return out;
         }
-        let text: String = text
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_TURN_CHARS)
-            .collect();
-        let text = text.trim();
+        let text = clean_turn(text);
+        let text = text.as_str();
         if let Some(lang) = Language::detect(text) {
             self.language = lang;
         }
-        self.record_turn("caller", text).await;
+        out.caller_turn = self.record_turn("caller", text).await;
         if self.lines.len() == KEPT_LINES {
             self.lines.remove(0);
         }
-        self.lines.push(text.to_string());
+        let line = self.redacted(text);
+        self.lines.push(line);
         let said = self.extract.order_ids(text);
         for id in &said {
             if !self.mentioned.contains(id) {
@@ -375,48 +383,16 @@ impl Session {
 
     /// Asks the model for the next action and carries it out.
     async fn plan_and_act(&mut self, out: &mut TurnOutput, text: &str, said: &[String]) {
-        let mut known = self.known();
         let expecting = self.expecting.take();
-        if self.options.use_lexicon {
-            known.candidates = self.extract.intents(text);
-            if known.candidates.is_empty()
-                && let Some(tool) = expecting
-            {
-                known.candidates = vec![tool];
+        let request = match self.prepare(text, said, self.language, &self.mentioned, expecting) {
+            Prepared::Say { reply, ends } => {
+                out.ended |= ends;
+                self.say(out, reply);
+                return;
             }
-            if known.candidates.is_empty() {
-                if self.extract.asks_for_others(text) {
-                    self.say(out, Reply::OnlyYourOwn);
-                    return;
-                }
-                // Nothing the lexicon knows: an order number alone means "check on it";
-                // thanks and goodbyes are answered as such; otherwise the model chooses
-                // between the replies that say what the assistant can do.
-                if said.is_empty() {
-                    match self.extract.courtesy(text) {
-                        Some(Courtesy::Goodbye) => {
-                            out.ended = true;
-                            self.say(out, Reply::Goodbye);
-                            return;
-                        }
-                        Some(Courtesy::Thanks) => {
-                            self.say(out, Reply::Thanks);
-                            return;
-                        }
-                        None => known.candidates = vec![SAY_ONLY],
-                    }
-                } else {
-                    known.candidates = vec!["get_order_status"];
-                }
-            }
-        }
-        let candidates = known.candidates.clone();
-        let request = PlanRequest {
-            context: self.context(),
-            caller_text: text.to_string(),
-            known,
-            language: self.language,
+            Prepared::Plan(request) => request,
         };
+        let candidates = request.known.candidates.clone();
         let plan = match self.planner.plan(request).await {
             Ok(plan) => plan,
             Err(e) => {
@@ -427,6 +403,8 @@ impl Session {
         };
         out.llm_first_token = Some(plan.time_to_first_token);
         out.llm_elapsed = Some(plan.elapsed + plan.queued);
+        out.llm_first_token_at = Some(plan.first_token_at);
+        out.planned_early = plan.speculative;
         tracing::debug!(action = %plan.raw, "planned");
         if let Some(kind) = plan.action.get("say").and_then(Value::as_str) {
             if kind == "ask_order_id" {
@@ -446,6 +424,123 @@ impl Session {
                 tracing::warn!("the model's action is invalid: {e}");
                 self.fail(out, "understanding").await;
             }
+        }
+    }
+
+    /// What a caller turn leads to before the model is asked: a reply code gives at once,
+    /// or the request for the model. Reads the session only, so a speculative turn can ask it.
+    fn prepare(
+        &self,
+        text: &str,
+        said: &[String],
+        language: Language,
+        mentioned: &[String],
+        expecting: Option<&'static str>,
+    ) -> Prepared {
+        let mut known = self.known_with(mentioned);
+        if self.options.use_lexicon {
+            known.candidates = self.extract.intents(text);
+            if known.candidates.is_empty()
+                && let Some(tool) = expecting
+            {
+                known.candidates = vec![tool];
+            }
+            if known.candidates.is_empty() {
+                if self.extract.asks_for_others(text) {
+                    return Prepared::Say {
+                        reply: Reply::OnlyYourOwn,
+                        ends: false,
+                    };
+                }
+                // Nothing the lexicon knows: an order number alone means "check on it";
+                // thanks and goodbyes are answered as such; otherwise the model chooses
+                // between the replies that say what the assistant can do.
+                if said.is_empty() {
+                    match self.extract.courtesy(text) {
+                        Some(Courtesy::Goodbye) => {
+                            return Prepared::Say {
+                                reply: Reply::Goodbye,
+                                ends: true,
+                            };
+                        }
+                        Some(Courtesy::Thanks) => {
+                            return Prepared::Say {
+                                reply: Reply::Thanks,
+                                ends: false,
+                            };
+                        }
+                        None => known.candidates = vec![SAY_ONLY],
+                    }
+                } else {
+                    known.candidates = vec!["get_order_status"];
+                }
+            }
+        }
+        Prepared::Plan(PlanRequest {
+            context: self.context_with(language, mentioned),
+            caller_text: text.to_string(),
+            known,
+            language,
+        })
+    }
+
+    /// The model request this caller text would make if the turn ended now, when it would
+    /// make one: for planning during the caller's end-of-turn pause. Changes nothing.
+    pub fn speculative_request(&self, text: &str) -> Option<PlanRequest> {
+        if self.ended || self.pending.is_some() {
+            return None;
+        }
+        let text = clean_turn(text);
+        if text.is_empty() || self.extract.wants_human(&text) {
+            return None;
+        }
+        let language = Language::detect(&text).unwrap_or(self.language);
+        let said = self.extract.order_ids(&text);
+        let mut mentioned = self.mentioned.clone();
+        for id in &said {
+            if !mentioned.contains(id) {
+                mentioned.push(id.clone());
+            }
+        }
+        match self.prepare(&text, &said, language, &mentioned, self.expecting) {
+            Prepared::Plan(request) => Some(request),
+            Prepared::Say { .. } => None,
+        }
+    }
+
+    /// Plans the turn `text` on the model now, in the background; `handle` with the same
+    /// text uses the result. Cancel with `cancel` when the caller goes on.
+    pub fn speculate(&self, text: &str, cancel: &CancelToken) -> bool {
+        match self.speculative_request(text) {
+            Some(request) => self.planner.prefetch(request, cancel.clone()),
+            None => false,
+        }
+    }
+
+    /// The turn `text` will look something up or change something (worth a filler while
+    /// the model and the database work).
+    pub fn expects_tool(&self, text: &str) -> bool {
+        if matches!(self.pending, Some(Pending::Confirm(_))) {
+            return true;
+        }
+        self.speculative_request(text)
+            .is_some_and(|r| r.known.candidates.iter().any(|c| *c != SAY_ONLY))
+    }
+
+    /// The assistant just asked for an order number, a ZIP code or a choice by number: the
+    /// caller may pause between digits.
+    pub fn expects_digits(&self) -> bool {
+        matches!(
+            self.pending,
+            Some(Pending::Verify(_)) | Some(Pending::WhichOrder(_))
+        ) || self.expecting.is_some()
+    }
+
+    /// `text` as it may be stored (card numbers and the like removed, as configured).
+    fn redacted(&self, text: &str) -> String {
+        match &self.options.redact {
+            Some(redactor) => redactor.redact(text).into_owned(),
+            None => text.to_string(),
         }
     }
 
@@ -934,23 +1029,29 @@ impl Session {
         }
     }
 
-    async fn record_turn(&mut self, role: &str, text: &str) {
+    /// Stores a line of the conversation (redacted); returns its index when stored.
+    async fn record_turn(&mut self, role: &str, text: &str) -> Option<i64> {
         if self.store_down {
-            return;
+            return None;
         }
         let turn = Turn {
             call_id: self.options.call_id.clone(),
             idx: self.next_turn,
             role: role.to_string(),
-            text: text.to_string(),
+            text: self.redacted(text),
             asr_ms: None,
             llm_first_ms: None,
             tts_first_ms: None,
             end_to_end_ms: None,
+            answer_ms: None,
         };
         self.next_turn += 1;
-        if let Err(e) = self.store.record_turn(&turn).await {
-            tracing::warn!(call = %self.options.call_id, "turn not written: {e}");
+        match self.store.record_turn(&turn).await {
+            Ok(()) => Some(turn.idx),
+            Err(e) => {
+                tracing::warn!(call = %self.options.call_id, "turn not written: {e}");
+                None
+            }
         }
     }
 
@@ -1002,7 +1103,7 @@ impl Session {
     }
 
     /// What the model is told about the conversation.
-    fn context(&self) -> String {
+    fn context_with(&self, language: Language, mentioned: &[String]) -> String {
         let mut parts: Vec<String> = self
             .orders
             .iter()
@@ -1018,8 +1119,8 @@ impl Session {
                 format!("{} ({}: {})", o.order.id, o.order.status, items.join(", "))
             })
             .collect();
-        let zh = self.language == Language::Zh;
-        for id in &self.mentioned {
+        let zh = language == Language::Zh;
+        for id in mentioned {
             if !self.orders.iter().any(|o| &o.order.id == id) {
                 parts.push(if zh {
                     format!("{id}（来电者提到）")
@@ -1036,13 +1137,12 @@ impl Session {
         }
     }
 
-    fn known(&self) -> Known {
+    fn known_with(&self, mentioned: &[String]) -> Known {
         let mut known = Known {
             verified: self.customer.is_some(),
             ..Known::default()
         };
-        for id in self
-            .mentioned
+        for id in mentioned
             .iter()
             .chain(self.orders.iter().map(|o| &o.order.id))
         {
@@ -1089,6 +1189,22 @@ impl Session {
     }
 }
 
+/// What a turn leads to before the model is asked.
+enum Prepared {
+    Say { reply: Reply, ends: bool },
+    Plan(PlanRequest),
+}
+
+/// A caller turn as the session reads it: no control characters, bounded, trimmed.
+fn clean_turn(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_TURN_CHARS)
+        .collect();
+    text.trim().to_string()
+}
+
 /// The variant of an exchange when the caller named none the product has.
 const NOT_SAID: &str = "(not said)";
 
@@ -1129,6 +1245,7 @@ mod tests {
                         clock: Clock::Fixed(day_of_date("2026-11-28").unwrap()),
                         language: Language::En,
                         use_lexicon: true,
+                        redact: None,
                     },
                 )
                 .await;

@@ -4,7 +4,8 @@
 pub mod check;
 pub mod runner;
 pub mod scenario;
+pub mod voice;
 
 pub use check::{Verdict, judge};
-pub use runner::{EvalSummary, ScenarioRun, run_scenario, summarize};
+pub use runner::{EvalSummary, ScenarioRun, run_scenario, scenario_store, summarize};
 pub use scenario::{Scenario, ScenarioError, load_scenarios};

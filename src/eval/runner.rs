@@ -1,7 +1,7 @@
 //! Running a scenario: a fresh SQLite shop from its fixture, a session on the scenario's
 //! clock, the caller's turns one by one, and what came back.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -38,14 +38,12 @@ pub struct ScenarioRun {
     pub transcript: Vec<String>,
 }
 
-/// Runs `scenario` with a database file in `dir` (removed afterwards).
-pub async fn run_scenario(
+/// A fresh SQLite shop in `dir` holding the scenario's fixture; returns the store, its file
+/// and the file stem (the scenario's name made safe).
+pub async fn scenario_store(
     scenario: &Scenario,
-    planner: &Planner,
-    extract: &Arc<Extractor>,
     dir: &Path,
-    use_lexicon: bool,
-) -> ScenarioRun {
+) -> Result<(Store, PathBuf, String), String> {
     let file: String = scenario
         .name
         .chars()
@@ -54,19 +52,30 @@ pub async fn run_scenario(
     let path = dir.join(format!("{file}.db"));
     let _ = std::fs::remove_file(&path);
     let url = format!("sqlite://{}?mode=rwc", path.display());
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    if let Err(e) = load_fixture(&store, &scenario.fixture).await {
+        store.close().await;
+        return Err(format!("fixture: {e}"));
+    }
+    Ok((store, path, file))
+}
+
+/// Runs `scenario` with a database file in `dir` (removed afterwards).
+pub async fn run_scenario(
+    scenario: &Scenario,
+    planner: &Planner,
+    extract: &Arc<Extractor>,
+    dir: &Path,
+    use_lexicon: bool,
+) -> ScenarioRun {
     let mut run = ScenarioRun::default();
-    let store = match Store::open(&url).await {
-        Ok(store) => store,
+    let (store, path, file) = match scenario_store(scenario, dir).await {
+        Ok(opened) => opened,
         Err(e) => {
-            run.error = Some(e.to_string());
+            run.error = Some(e);
             return run;
         }
     };
-    if let Err(e) = load_fixture(&store, &scenario.fixture).await {
-        run.error = Some(format!("fixture: {e}"));
-        store.close().await;
-        return run;
-    }
     let call_id = format!("eval-{file}");
     let (mut session, opening) = Session::start(
         store.clone(),
@@ -79,6 +88,7 @@ pub async fn run_scenario(
             clock: Clock::Fixed(scenario.today()),
             language: Language::En,
             use_lexicon,
+            redact: None,
         },
     )
     .await;
@@ -94,6 +104,10 @@ pub async fn run_scenario(
         if session.ended() {
             break;
         }
+        if turn.is_backchannel() {
+            continue;
+        }
+        let turn = &turn.text();
         run.transcript.push(format!("caller:    {turn}"));
         let first_reply = run.replies.len();
         let started = Instant::now();

@@ -37,14 +37,89 @@ pub struct Scenario {
     pub caller_id: Option<String>,
     #[serde(default)]
     pub fixture: Fixture,
-    pub turns: Vec<String>,
+    pub turns: Vec<CallerTurn>,
     #[serde(default)]
     pub expect: Expect,
+    /// The phone line of voice runs (`hotline eval --voice`); text runs ignore it.
+    #[serde(default)]
+    pub line: Option<LineSpec>,
     #[serde(default)]
     pub forbid: Forbid,
     /// The file it came from.
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// One caller turn: what the caller says, or, in voice runs, said over the assistant's reply
+/// (`barge_in_after_ms` after it began) or keyed on the phone's pad (`dtmf`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CallerTurn {
+    Say(String),
+    Voice(VoiceTurn),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceTurn {
+    #[serde(default)]
+    pub say: Option<String>,
+    #[serde(default)]
+    pub barge_in_after_ms: Option<u64>,
+    /// Keys pressed instead of speaking, e.g. `"100042#"`.
+    #[serde(default)]
+    pub dtmf: Option<String>,
+    /// A short sound over the assistant's reply ("uh-huh"), with `barge_in_after_ms`: it must
+    /// not interrupt, and it is not a turn (text runs skip it).
+    #[serde(default)]
+    pub backchannel: bool,
+}
+
+impl CallerTurn {
+    /// The turn as text (a text run types DTMF digits as they are).
+    pub fn text(&self) -> String {
+        match self {
+            CallerTurn::Say(text) => text.clone(),
+            CallerTurn::Voice(v) => v
+                .say
+                .clone()
+                .or_else(|| v.dtmf.as_ref().map(|d| d.trim_end_matches('#').to_string()))
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn barge_in_after(&self) -> Option<std::time::Duration> {
+        match self {
+            CallerTurn::Voice(v) => v.barge_in_after_ms.map(std::time::Duration::from_millis),
+            CallerTurn::Say(_) => None,
+        }
+    }
+
+    pub fn is_backchannel(&self) -> bool {
+        matches!(self, CallerTurn::Voice(v) if v.backchannel)
+    }
+
+    pub fn dtmf(&self) -> Option<&str> {
+        match self {
+            CallerTurn::Voice(v) => v.dtmf.as_deref(),
+            CallerTurn::Say(_) => None,
+        }
+    }
+}
+
+/// The line a voice run calls over.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineSpec {
+    /// The assistant's own voice returned on the caller's side at this level (dB, e.g. -12).
+    #[serde(default)]
+    pub echo_db: Option<f32>,
+    #[serde(default = "default_echo_delay")]
+    pub echo_delay_ms: u64,
+}
+
+fn default_echo_delay() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -135,6 +210,36 @@ impl Scenario {
         }
         if self.turns.is_empty() {
             return Err("no caller turns".into());
+        }
+        for (i, turn) in self.turns.iter().enumerate() {
+            if let CallerTurn::Voice(v) = turn {
+                let digits_ok = v.dtmf.as_ref().is_none_or(|d| {
+                    !d.is_empty()
+                        && d.chars()
+                            .all(|c| c.is_ascii_digit() || c == '#' || c == '*')
+                });
+                if v.say.is_some() == v.dtmf.is_some() || !digits_ok {
+                    return Err(format!(
+                        "turns[{i}]: give either say or dtmf (digits, # and * only)"
+                    ));
+                }
+                if v.dtmf.is_some() && v.barge_in_after_ms.is_some() {
+                    return Err(format!("turns[{i}]: barge_in_after_ms goes with say"));
+                }
+                if v.backchannel && v.barge_in_after_ms.is_none() {
+                    return Err(format!(
+                        "turns[{i}]: a backchannel is said over a reply: give barge_in_after_ms"
+                    ));
+                }
+            }
+        }
+        if let Some(line) = &self.line
+            && (line.echo_db.is_some_and(|db| !(-60.0..=0.0).contains(&db))
+                || line.echo_delay_ms > 500)
+        {
+            return Err(
+                "line: echo_db must be between -60 and 0, echo_delay_ms at most 500".into(),
+            );
         }
         let known = |name: &str| crate::dialog::tools::tool_name(name).is_some();
         for tool in &self.expect.tools {

@@ -1,7 +1,7 @@
 //! The record of calls: each call, its turns with their latencies, every tool call the
 //! assistant made (the audit), and the caller's survey score.
 
-use super::model::{AuditEntry, Call, Outcome, Survey, Turn};
+use super::model::{AuditEntry, Call, Outcome, Survey, Turn, TurnLatencyMs};
 use super::{Result, Store, StoreError, query_error};
 
 impl Store {
@@ -86,8 +86,8 @@ impl Store {
     /// Stores one turn (its `idx` must be new for the call).
     pub async fn record_turn(&self, turn: &Turn) -> Result<()> {
         sqlx::query(
-            "INSERT INTO turns (call_id, idx, role, text, asr_ms, llm_first_ms, tts_first_ms, end_to_end_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO turns (call_id, idx, role, text, asr_ms, llm_first_ms, tts_first_ms, end_to_end_ms, answer_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&turn.call_id)
         .bind(turn.idx)
@@ -97,16 +97,37 @@ impl Store {
         .bind(turn.llm_first_ms)
         .bind(turn.tts_first_ms)
         .bind(turn.end_to_end_ms)
+        .bind(turn.answer_ms)
         .execute(&self.pool)
         .await
         .map_err(query_error("record turn"))?;
         Ok(())
     }
 
+    /// Stores the latency figures of turn `idx` of call `call_id` (measured after it was
+    /// recorded: the first audio goes out after the dialog has answered).
+    pub async fn set_turn_latency(&self, call_id: &str, idx: i64, l: &TurnLatencyMs) -> Result<()> {
+        sqlx::query(
+            "UPDATE turns SET asr_ms = $1, llm_first_ms = $2, tts_first_ms = $3, end_to_end_ms = $4, \
+             answer_ms = $5 WHERE call_id = $6 AND idx = $7",
+        )
+        .bind(l.asr_ms)
+        .bind(l.llm_first_ms)
+        .bind(l.tts_first_ms)
+        .bind(l.end_to_end_ms)
+        .bind(l.answer_ms)
+        .bind(call_id)
+        .bind(idx)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("turn latency"))?;
+        Ok(())
+    }
+
     /// The turns of call `call_id` in order.
     pub async fn turns_of_call(&self, call_id: &str) -> Result<Vec<Turn>> {
         sqlx::query_as(
-            "SELECT call_id, idx, role, text, asr_ms, llm_first_ms, tts_first_ms, end_to_end_ms FROM turns \
+            "SELECT call_id, idx, role, text, asr_ms, llm_first_ms, tts_first_ms, end_to_end_ms, answer_ms FROM turns \
              WHERE call_id = $1 ORDER BY idx",
         )
         .bind(call_id)

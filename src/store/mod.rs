@@ -12,6 +12,7 @@ mod dates;
 pub mod fixture;
 pub mod model;
 mod orders;
+pub mod redact;
 mod requests;
 pub mod seed;
 mod shop;

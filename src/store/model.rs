@@ -182,7 +182,20 @@ pub struct Turn {
     pub asr_ms: Option<i64>,
     pub llm_first_ms: Option<i64>,
     pub tts_first_ms: Option<i64>,
+    /// End of speech to the first audio frame handed to the transport (a filler counts).
     pub end_to_end_ms: Option<i64>,
+    /// End of speech to the first audio frame of the answer itself.
+    pub answer_ms: Option<i64>,
+}
+
+/// A caller turn's latency figures, in milliseconds (see `turns` in the migrations).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TurnLatencyMs {
+    pub asr_ms: Option<i64>,
+    pub llm_first_ms: Option<i64>,
+    pub tts_first_ms: Option<i64>,
+    pub end_to_end_ms: Option<i64>,
+    pub answer_ms: Option<i64>,
 }
 
 /// How a tool call ended.

@@ -105,6 +105,17 @@ impl TurnDetector {
         matches!(self.state, State::Speaking { .. })
     }
 
+    /// Voice is being heard: a turn has started or may be starting (a blip not yet long
+    /// enough to count).
+    pub fn in_speech(&self) -> bool {
+        !matches!(self.state, State::Silence)
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &TurnConfig {
+        &self.config
+    }
+
     fn end_silence(&self) -> Duration {
         if self.expecting_digits {
             self.config.digits_end_silence

@@ -339,6 +339,7 @@ pub async fn calls_are_recorded(db: &Store) {
         llm_first_ms: None,
         tts_first_ms: None,
         end_to_end_ms: Some(640),
+        answer_ms: Some(900),
     };
     db.record_turn(&turn).await.unwrap();
     db.record_turn(&Turn {

@@ -1,0 +1,474 @@
+//! The call actor: one task per call that owns the call's state and reacts to everything that
+//! happens to it: the listener's events, the dialog's answers, the playout's progress, the
+//! transport's DTMF and hang-up, and commands from outside ([`CallCommand`]). What happens is
+//! published as typed [`CallEvent`]s (console, recordings, voice evals, logs).
+
+use std::collections::HashMap;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::barge_in::BargeInEvent;
+use super::dialog::{DialogEvent, DialogRequest};
+use super::dtmf::DtmfCollector;
+use super::ears::{EarsControl, EarsEvent};
+use super::inbound::InboundReceiver;
+use super::latency::{TurnClock, TurnLatency};
+use super::playout::{Playout, PlayoutEvent, SpeechFrame, SpeechTag};
+use super::recording::Recorder;
+use super::transport::{MediaFormat, TransportEvent};
+use super::voice::{SpeakJob, VoiceService};
+use crate::cancel::CancelToken;
+use crate::dialog::session::{ToolRecord, TurnOutput};
+use crate::store::Store;
+
+/// Commands from outside the call (the console, the CLI, tests). Never dropped.
+#[derive(Debug, Clone)]
+pub enum CallCommand {
+    /// End the call now.
+    Hangup,
+}
+
+/// Why a call ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallEnd {
+    /// The conversation finished (goodbye, or handed to a person) and the last words played.
+    Finished,
+    /// The far end hung up or the transport failed.
+    CallerHungUp(String),
+    /// A command ended it.
+    Command,
+}
+
+/// What happens in a call, in order, for whoever listens.
+#[derive(Debug, Clone)]
+pub enum CallEvent {
+    CallerSpeaking {
+        at: Duration,
+    },
+    Partial {
+        text: String,
+    },
+    /// A caller turn, final (speech or DTMF).
+    CallerTurn {
+        turn: u64,
+        text: String,
+        dtmf: bool,
+    },
+    /// A sound over the assistant's speech that was not a turn (a cough, "uh-huh").
+    Backchannel,
+    BargeIn(BargeInEvent),
+    Tool {
+        turn: u64,
+        record: ToolRecord,
+    },
+    /// What the assistant says for `turn` (0: the greeting).
+    Reply {
+        turn: u64,
+        text: String,
+        filler: bool,
+    },
+    /// The assistant's audio for `turn` began / ended at these outbound media times.
+    SpeechStarted {
+        turn: u64,
+        filler: bool,
+        media: Duration,
+    },
+    SpeechFinished {
+        turn: u64,
+        filler: bool,
+        media: Duration,
+    },
+    /// The caller's voice (from `onset`, inbound media time) paused the assistant's speech at
+    /// outbound media time `media` (the same clock on a transport that sends as it receives).
+    PlaybackPaused {
+        onset: Duration,
+        media: Duration,
+    },
+    /// Queued speech was thrown away by a barge-in at this outbound media time.
+    SpeechFlushed {
+        media: Duration,
+    },
+    Latency(TurnLatency),
+    Verified {
+        customer: String,
+    },
+    Transferred,
+    Error {
+        detail: String,
+    },
+    Ended(CallEnd),
+}
+
+/// Channels and parts the actor owns (made by `pipeline.rs`).
+pub struct CallActor {
+    pub call_id: String,
+    pub format: MediaFormat,
+    pub store: Store,
+    pub playout: Playout,
+    pub voice: VoiceService,
+    pub speech: SyncSender<SpeechFrame>,
+    pub ears_control: Arc<EarsControl>,
+    pub inbound: Arc<InboundReceiver>,
+    pub commands: mpsc::Receiver<CallCommand>,
+    pub transport_events: mpsc::Receiver<TransportEvent>,
+    pub ears_events: mpsc::Receiver<EarsEvent>,
+    pub dialog: mpsc::Sender<DialogRequest>,
+    pub dialog_events: mpsc::Receiver<DialogEvent>,
+    pub playout_events: mpsc::Receiver<PlayoutEvent>,
+    pub events: broadcast::Sender<CallEvent>,
+    pub hangup: watch::Sender<bool>,
+    pub dtmf: DtmfCollector,
+    pub recorder: Arc<Mutex<Recorder>>,
+}
+
+/// What a finished call leaves.
+pub struct CallReport {
+    pub call_id: String,
+    pub end: CallEnd,
+    pub latencies: Vec<TurnLatency>,
+    pub recorder: Arc<Mutex<Recorder>>,
+    /// Inbound frames dropped because the listener fell behind.
+    pub dropped_frames: u64,
+}
+
+struct Running {
+    epoch: u64,
+    next_turn: u64,
+    /// Texts handed to the voice and not yet finished playing, with their cancel tokens.
+    speaking: HashMap<(u64, bool), CancelToken>,
+    clocks: HashMap<u64, TurnClock>,
+    latencies: Vec<TurnLatency>,
+    /// The conversation is over: hang up once the last words have played.
+    ending: bool,
+    started: Instant,
+    verified: bool,
+}
+
+impl CallActor {
+    pub async fn run(mut self) -> CallReport {
+        let mut r = Running {
+            epoch: 0,
+            next_turn: 1,
+            speaking: HashMap::new(),
+            clocks: HashMap::new(),
+            latencies: Vec::new(),
+            ending: false,
+            started: Instant::now(),
+            verified: false,
+        };
+        let end = loop {
+            let dtmf_deadline = self
+                .dtmf
+                .poll_timeout()
+                .map(|t| tokio::time::Instant::from_std(r.started + t));
+            tokio::select! {
+                biased;
+                command = self.commands.recv() => match command {
+                    Some(CallCommand::Hangup) | None => break CallEnd::Command,
+                },
+                event = self.transport_events.recv() => match event {
+                    Some(TransportEvent::Hangup { reason }) => break CallEnd::CallerHungUp(reason),
+                    None => break CallEnd::CallerHungUp("transport closed".into()),
+                    Some(TransportEvent::Dtmf { key, at }) => self.on_key(&mut r, key, at).await,
+                },
+                Some(event) = self.ears_events.recv() => self.on_ears(&mut r, event).await,
+                Some(event) = self.playout_events.recv() => {
+                    if self.on_playout(&mut r, event).await {
+                        break CallEnd::Finished;
+                    }
+                }
+                Some(event) = self.dialog_events.recv() => {
+                    if self.on_dialog(&mut r, event) {
+                        break CallEnd::Finished;
+                    }
+                }
+                () = sleep_until(dtmf_deadline), if dtmf_deadline.is_some() => {
+                    if let Some(entry) = self.dtmf.handle_timeout(r.started.elapsed()) {
+                        self.caller_turn(&mut r, entry, None).await;
+                    }
+                }
+            }
+        };
+        for cancel in r.speaking.values() {
+            cancel.cancel();
+        }
+        let _ = self.hangup.send(true);
+        self.inbound.close();
+        if !r.ending {
+            // The caller left mid-conversation: the call record says so.
+            let _ = self
+                .store
+                .end_call(&self.call_id, &crate::store::now_utc(), "abandoned")
+                .await;
+        }
+        self.publish(CallEvent::Ended(end.clone()));
+        CallReport {
+            call_id: self.call_id.clone(),
+            end,
+            latencies: r.latencies,
+            recorder: self.recorder.clone(),
+            dropped_frames: self.inbound.dropped(),
+        }
+    }
+
+    fn publish(&self, event: CallEvent) {
+        // Nobody listening, or a slow listener that lags: the call never waits for them.
+        let _ = self.events.send(event);
+    }
+
+    async fn on_key(&mut self, r: &mut Running, key: char, at: Duration) {
+        // A key press over the assistant's speech interrupts it, like speaking does.
+        if self
+            .playout
+            .flags()
+            .playing
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.interrupt(r);
+        }
+        if let Some(entry) = self.dtmf.key(key, r.started.elapsed().max(at)) {
+            self.caller_turn(r, entry, None).await;
+        }
+    }
+
+    async fn on_ears(&mut self, r: &mut Running, event: EarsEvent) {
+        match event {
+            EarsEvent::SpeechStarted { at } => self.publish(CallEvent::CallerSpeaking { at }),
+            EarsEvent::Partial { text } => self.publish(CallEvent::Partial { text }),
+            EarsEvent::Speculative { text } => {
+                if !text.is_empty() {
+                    let _ = self.dialog.send(DialogRequest::Speculate { text }).await;
+                }
+            }
+            EarsEvent::SpeculationDropped => {
+                let _ = self.dialog.send(DialogRequest::DropSpeculation).await;
+            }
+            EarsEvent::Final(t) => {
+                let mut clock = TurnClock::new(t.speech_end, t.endpoint_at, t.final_at);
+                clock.speculative_asr = t.speculative;
+                if t.text.trim().is_empty() {
+                    // Noise the recogniser found no words in: nothing to answer.
+                    return;
+                }
+                self.caller_turn(r, t.text, Some(clock)).await;
+            }
+            EarsEvent::Backchannel => self.publish(CallEvent::Backchannel),
+            EarsEvent::BargeIn(event) => {
+                match event {
+                    BargeInEvent::Pause { started, .. } => {
+                        self.playout.pause();
+                        self.publish(CallEvent::PlaybackPaused {
+                            onset: started,
+                            media: self.playout.media_time(),
+                        });
+                    }
+                    BargeInEvent::Resume { .. } => self.playout.resume(),
+                    BargeInEvent::Confirm { .. } => self.interrupt(r),
+                }
+                self.publish(CallEvent::BargeIn(event));
+            }
+            EarsEvent::Failed { detail } => {
+                tracing::warn!(call = %self.call_id, "listener: {detail}");
+                self.publish(CallEvent::Error { detail });
+            }
+        }
+    }
+
+    /// Drops the assistant's queued and coming speech, and what is being synthesized.
+    fn interrupt(&mut self, r: &mut Running) {
+        r.epoch += 1;
+        for (_, cancel) in r.speaking.drain() {
+            cancel.cancel();
+        }
+        self.playout.flush(r.epoch);
+        self.publish(CallEvent::SpeechFlushed {
+            media: self.playout.media_time(),
+        });
+    }
+
+    async fn caller_turn(&mut self, r: &mut Running, text: String, clock: Option<TurnClock>) {
+        let turn = r.next_turn;
+        r.next_turn += 1;
+        let dtmf = clock.is_none();
+        let now = Instant::now();
+        r.clocks
+            .insert(turn, clock.unwrap_or_else(|| TurnClock::new(now, now, now)));
+        self.publish(CallEvent::CallerTurn {
+            turn,
+            text: text.clone(),
+            dtmf,
+        });
+        let _ = self.dialog.send(DialogRequest::Turn { turn, text }).await;
+    }
+
+    fn speak(&mut self, r: &mut Running, turn: u64, text: String, filler: bool) {
+        if text.trim().is_empty() {
+            return;
+        }
+        let cancel = CancelToken::new();
+        let tag = SpeechTag {
+            epoch: r.epoch,
+            turn,
+            filler,
+        };
+        self.publish(CallEvent::Reply {
+            turn,
+            text: text.clone(),
+            filler,
+        });
+        let job = SpeakJob {
+            text,
+            tag,
+            rate: self.format.rate,
+            frame_len: self.format.frame_len(),
+            cancel: cancel.clone(),
+            out: self.speech.clone(),
+        };
+        match self.voice.speak(job) {
+            Ok(()) => {
+                r.speaking.insert((turn, filler), cancel);
+            }
+            Err(e) => {
+                tracing::warn!(call = %self.call_id, "cannot speak: {e}");
+                self.publish(CallEvent::Error {
+                    detail: e.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Returns true when the call is over (it ended with nothing left to say).
+    fn on_dialog(&mut self, r: &mut Running, event: DialogEvent) -> bool {
+        match event {
+            DialogEvent::Opening {
+                output,
+                expects_digits,
+                customer,
+            } => {
+                self.set_digits(expects_digits);
+                self.verified(r, customer);
+                self.answer(r, 0, output, None)
+            }
+            DialogEvent::Filler { turn, text } => {
+                if let Some(clock) = r.clocks.get_mut(&turn) {
+                    clock.filler = true;
+                }
+                self.speak(r, turn, text.to_string(), true);
+                false
+            }
+            DialogEvent::Answer {
+                turn,
+                output,
+                at,
+                expects_digits,
+                customer,
+            } => {
+                self.set_digits(expects_digits);
+                self.verified(r, customer);
+                self.answer(r, turn, output, Some(at))
+            }
+        }
+    }
+
+    fn verified(&self, r: &mut Running, customer: Option<String>) {
+        if let Some(customer) = customer
+            && !r.verified
+        {
+            r.verified = true;
+            self.publish(CallEvent::Verified { customer });
+        }
+    }
+
+    fn set_digits(&self, on: bool) {
+        self.ears_control
+            .expecting_digits
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Speaks the answer to `turn`; true when the call is over and nothing is left to play.
+    fn answer(
+        &mut self,
+        r: &mut Running,
+        turn: u64,
+        output: TurnOutput,
+        at: Option<Instant>,
+    ) -> bool {
+        if let Some(clock) = r.clocks.get_mut(&turn) {
+            clock.answer_ready = at;
+            clock.llm_first_at = output.llm_first_token_at;
+            clock.planned_early = output.planned_early;
+            clock.caller_turn = output.caller_turn;
+        }
+        for record in &output.tools {
+            self.publish(CallEvent::Tool {
+                turn,
+                record: record.clone(),
+            });
+        }
+        if output.transferred {
+            self.publish(CallEvent::Transferred);
+        }
+        r.ending |= output.ended;
+        let text = output.replies.join(" ");
+        self.speak(r, turn, text, false);
+        // Nothing to say and nothing playing: end now rather than wait for audio.
+        r.ending && r.speaking.is_empty()
+    }
+
+    /// Returns true when the call is over (its last words have played).
+    async fn on_playout(&mut self, r: &mut Running, event: PlayoutEvent) -> bool {
+        match event {
+            PlayoutEvent::Started { tag, at, media } => {
+                self.publish(CallEvent::SpeechStarted {
+                    turn: tag.turn,
+                    filler: tag.filler,
+                    media,
+                });
+                let Some(clock) = r.clocks.get_mut(&tag.turn) else {
+                    return false;
+                };
+                clock.first_audio.get_or_insert(at);
+                if tag.filler {
+                    return false;
+                }
+                clock.answer_audio = Some(at);
+                if let Some(latency) = clock.latency(tag.turn) {
+                    tracing::info!(call = %self.call_id, "{}", latency.line());
+                    if let Some(idx) = clock.caller_turn
+                        && let Err(e) = self
+                            .store
+                            .set_turn_latency(&self.call_id, idx, &latency.stored())
+                            .await
+                    {
+                        tracing::warn!(call = %self.call_id, "latency not stored: {e}");
+                    }
+                    r.clocks.remove(&tag.turn);
+                    r.latencies.push(latency.clone());
+                    self.publish(CallEvent::Latency(latency));
+                }
+                false
+            }
+            PlayoutEvent::Finished { tag, media } => {
+                self.publish(CallEvent::SpeechFinished {
+                    turn: tag.turn,
+                    filler: tag.filler,
+                    media,
+                });
+                if tag.epoch == r.epoch {
+                    r.speaking.remove(&(tag.turn, tag.filler));
+                }
+                r.ending && r.speaking.is_empty()
+            }
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}

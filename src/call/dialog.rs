@@ -1,0 +1,130 @@
+//! The dialog task of one call: it owns the `Session` (the dialog core) and takes caller turns,
+//! speculative transcripts and their cancellations from the call actor, one at a time. It
+//! never blocks the actor: the actor keeps handling barge-in and audio while a turn is
+//! planned. A turn that is slow and will call a tool gets a stock filler first.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::cancel::CancelToken;
+use crate::dialog::language::Language;
+use crate::dialog::session::{Session, TurnOutput};
+
+/// What the actor asks of the dialog.
+#[derive(Debug, Clone)]
+pub enum DialogRequest {
+    /// A caller turn (final transcript or DTMF entry).
+    Turn { turn: u64, text: String },
+    /// The caller paused: plan on this transcript in the background.
+    Speculate { text: String },
+    /// The caller went on: the speculation is void.
+    DropSpeculation,
+}
+
+/// What the dialog tells the actor.
+#[derive(Debug, Clone)]
+pub enum DialogEvent {
+    /// The greeting (turn 0), once the session has started.
+    Opening {
+        output: TurnOutput,
+        expects_digits: bool,
+        /// The caller, when caller ID identified them.
+        customer: Option<String>,
+    },
+    /// Say the filler now: the answer to `turn` is taking a while.
+    Filler { turn: u64, text: &'static str },
+    /// The answer to `turn`.
+    Answer {
+        turn: u64,
+        output: TurnOutput,
+        /// When the replies were ready.
+        at: Instant,
+        expects_digits: bool,
+        /// The verified caller after this turn.
+        customer: Option<String>,
+    },
+}
+
+/// The filler said while a lookup runs; a stock phrase, so it is synthesized once. Short:
+/// the answer queues behind it, so a long filler would delay the answer it masks.
+pub fn filler(language: Language) -> &'static str {
+    match language {
+        Language::En => "One moment.",
+        Language::Zh => "请稍等。",
+    }
+}
+
+/// Runs the dialog of one call until the actor goes away.
+pub async fn run_dialog(
+    session: impl Future<Output = (Session, TurnOutput)>,
+    mut requests: mpsc::Receiver<DialogRequest>,
+    events: mpsc::Sender<DialogEvent>,
+    filler_after: Duration,
+) {
+    let (mut session, opening) = session.await;
+    let expects_digits = session.expects_digits();
+    if events
+        .send(DialogEvent::Opening {
+            output: opening,
+            expects_digits,
+            customer: session.customer().map(|c| c.id.clone()),
+        })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut speculation: Option<(String, CancelToken)> = None;
+    while let Some(request) = requests.recv().await {
+        match request {
+            DialogRequest::Speculate { text } => {
+                if let Some((_, cancel)) = speculation.take() {
+                    cancel.cancel();
+                }
+                let cancel = CancelToken::new();
+                if session.speculate(&text, &cancel) {
+                    speculation = Some((text, cancel));
+                }
+            }
+            DialogRequest::DropSpeculation => {
+                if let Some((_, cancel)) = speculation.take() {
+                    cancel.cancel();
+                }
+            }
+            DialogRequest::Turn { turn, text } => {
+                // A speculation on other words is of no use now.
+                if let Some((spoken, cancel)) = speculation.take()
+                    && spoken != text
+                {
+                    cancel.cancel();
+                }
+                let slow_path = session.expects_tool(&text);
+                let language = session.language();
+                let output = {
+                    let answer = session.handle(&text);
+                    tokio::pin!(answer);
+                    tokio::select! {
+                        output = &mut answer => output,
+                        () = tokio::time::sleep(filler_after), if slow_path => {
+                            let _ = events
+                                .send(DialogEvent::Filler { turn, text: filler(language) })
+                                .await;
+                            answer.await
+                        }
+                    }
+                };
+                let event = DialogEvent::Answer {
+                    turn,
+                    output,
+                    at: Instant::now(),
+                    expects_digits: session.expects_digits(),
+                    customer: session.customer().map(|c| c.id.clone()),
+                };
+                if events.send(event).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The engines every call shares, loaded once: Whisper (each call gets its own state), the
+//! planner thread (the LLM), the voice thread (Piper with its phrase cache), the phrase
+//! extractor, and the Silero model path (each call loads its own small VAD session, which
+//! keeps per-stream state).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::dialog::filler;
+use super::voice::VoiceService;
+use crate::asr::stream::{AsrOptions, Language as AsrLanguage};
+use crate::asr::whisper::AsrError;
+use crate::asr::whisper::WhisperEngine;
+use crate::config::{CallConfig, Config};
+use crate::dialog::extract::Extractor;
+use crate::dialog::language::Language;
+use crate::dialog::planner::{Planner, PlannerError};
+use crate::onnx_runtime::OrtRuntime;
+use crate::store::redact::Redactor;
+use crate::tts::piper::{PiperVoice, TtsError};
+use crate::tts::speaker::{STOCK_PHRASES_EN, Speaker};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnginesError {
+    #[error("speech recognition: {0}")]
+    Asr(#[from] AsrError),
+    #[error("dialog model: {0}")]
+    Planner(#[from] PlannerError),
+    #[error("voice: {0}")]
+    Tts(#[from] TtsError),
+    #[error("cannot start an engine thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+#[derive(Clone)]
+pub struct Engines {
+    pub ort: OrtRuntime,
+    pub whisper: Arc<WhisperEngine>,
+    pub asr: AsrOptions,
+    pub vad_model: PathBuf,
+    pub planner: Planner,
+    pub voice: VoiceService,
+    pub extract: Arc<Extractor>,
+    pub redact: Option<Arc<Redactor>>,
+    pub tuning: CallConfig,
+}
+
+impl Engines {
+    /// Loads every engine the configuration names (seconds: the models are read and warmed).
+    pub fn load(ort: &OrtRuntime, config: &Config) -> Result<Engines, EnginesError> {
+        let whisper = Arc::new(WhisperEngine::load(
+            &config.models.dir.join(config.asr.model.file_name()),
+            config.asr.threads,
+        )?);
+        let asr = AsrOptions {
+            language: AsrLanguage::parse(&config.asr.language)?,
+            threads: config.asr.threads,
+            // The listener asks for partials itself (only while the caller talks).
+            partial_every: std::time::Duration::ZERO,
+            ..AsrOptions::default()
+        };
+        let planner = Planner::load(ort, &config.llm)?;
+        let voice = PiperVoice::load(ort, &config.tts.voice)?;
+        let rate = voice.sample_rate();
+        let mut speaker = Speaker::new(voice, rate, 20)?;
+        let mut stock: Vec<&str> = STOCK_PHRASES_EN.to_vec();
+        stock.push(filler(Language::En));
+        speaker.warm_cache(&stock)?;
+        let voice = VoiceService::start(speaker)?;
+        Ok(Engines {
+            ort: ort.clone(),
+            whisper,
+            asr,
+            vad_model: config.models.dir.join("silero_vad.onnx"),
+            planner,
+            voice,
+            extract: Arc::new(Extractor::new()),
+            redact: config.privacy.redactor().map(Arc::new),
+            tuning: config.call.clone(),
+        })
+    }
+}

@@ -1,0 +1,342 @@
+//! The outbound side of a call: the assistant's speech frames (already at the call's rate)
+//! queue here in order, and the transport pulls one encoded frame per frame time with
+//! [`Playout::next_frame`]. Control jumps the queue: `pause`, `resume` and `flush` act on the
+//! very next frame, whatever is queued. Each frame handed over is also given to the echo gate
+//! (its energy) and the recording, and the first frame of every reply is time-stamped: that
+//! is the latency edge.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::echo_gate::energy;
+use super::recording::Recorder;
+use super::transport::{MediaFormat, OutboundFrame};
+
+/// Which reply a frame belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpeechTag {
+    /// Frames of an older epoch were flushed by a barge-in and are never played.
+    pub epoch: u64,
+    /// The caller turn this speech answers (0: the greeting).
+    pub turn: u64,
+    /// A stock filler ("one moment ...") rather than the answer.
+    pub filler: bool,
+}
+
+/// One frame of synthesized speech at the call's rate.
+#[derive(Debug, Clone)]
+pub struct SpeechFrame {
+    pub tag: SpeechTag,
+    pub samples: Vec<f32>,
+    /// The last frame of one spoken text.
+    pub last: bool,
+}
+
+/// What the playout tells the call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlayoutEvent {
+    /// The first frame of a text was handed to the transport.
+    Started {
+        tag: SpeechTag,
+        at: Instant,
+        media: Duration,
+    },
+    /// The last frame of a text was handed to the transport.
+    Finished { tag: SpeechTag, media: Duration },
+}
+
+/// Flags the listening side reads without taking the playout's lock.
+#[derive(Debug, Default)]
+pub struct PlayoutFlags {
+    /// The assistant's speech is going out (or is paused for a barge-in attempt).
+    pub playing: AtomicBool,
+    /// The caller is talking: a new reply waits for the end of the turn.
+    pub caller_speaking: AtomicBool,
+}
+
+struct State {
+    format: MediaFormat,
+    frames: Receiver<SpeechFrame>,
+    queue: VecDeque<SpeechFrame>,
+    /// The oldest epoch still played.
+    epoch: u64,
+    paused: bool,
+    /// Outbound media time: frames handed over times the frame length.
+    media: Duration,
+    /// The text being played (its first frame went out).
+    current: Option<SpeechTag>,
+    events: mpsc::Sender<PlayoutEvent>,
+    echo: SyncSender<(Duration, f32)>,
+    recorder: Arc<Mutex<Recorder>>,
+    silence: Vec<u8>,
+    encoded: Vec<u8>,
+}
+
+/// The playout of one call; cheap to clone.
+#[derive(Clone)]
+pub struct Playout {
+    state: Arc<Mutex<State>>,
+    flags: Arc<PlayoutFlags>,
+}
+
+/// Speech queued here beyond this is cut (a runaway reply); about two minutes at 20 ms.
+pub const MAX_QUEUED_FRAMES: usize = 6000;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Playout {
+    pub fn new(
+        format: MediaFormat,
+        frames: Receiver<SpeechFrame>,
+        events: mpsc::Sender<PlayoutEvent>,
+        echo: SyncSender<(Duration, f32)>,
+        recorder: Arc<Mutex<Recorder>>,
+        flags: Arc<PlayoutFlags>,
+    ) -> Playout {
+        let mut silence = Vec::new();
+        format.encode(&vec![0.0; format.frame_len()], &mut silence);
+        Playout {
+            state: Arc::new(Mutex::new(State {
+                format,
+                frames,
+                queue: VecDeque::new(),
+                epoch: 0,
+                paused: false,
+                media: Duration::ZERO,
+                current: None,
+                events,
+                echo,
+                recorder,
+                silence,
+                encoded: Vec::new(),
+            })),
+            flags,
+        }
+    }
+
+    /// The frame to send now: the next speech frame, or silence.
+    pub fn next_frame(&self) -> OutboundFrame {
+        let mut s = lock(&self.state);
+        let s = &mut *s;
+        while let Ok(frame) = s.frames.try_recv() {
+            if frame.tag.epoch >= s.epoch && s.queue.len() < MAX_QUEUED_FRAMES {
+                s.queue.push_back(frame);
+            }
+        }
+        let start = s.media;
+        s.media += s.format.frame;
+        let head_is_new = s.queue.front().is_some_and(|f| Some(f.tag) != s.current);
+        let hold = s.paused || (head_is_new && self.flags.caller_speaking.load(Ordering::Relaxed));
+        self.flags.playing.store(
+            !s.queue.is_empty() && (s.paused || !hold),
+            Ordering::Relaxed,
+        );
+        let frame = if hold { None } else { s.queue.pop_front() };
+        let Some(frame) = frame else {
+            let _ = s.echo.try_send((s.media, 0.0));
+            return OutboundFrame {
+                payload: s.silence.clone(),
+                speech: false,
+            };
+        };
+        if s.current != Some(frame.tag) {
+            s.current = Some(frame.tag);
+            send(
+                &s.events,
+                PlayoutEvent::Started {
+                    tag: frame.tag,
+                    at: Instant::now(),
+                    media: start,
+                },
+            );
+        }
+        if frame.last {
+            s.current = None;
+            send(
+                &s.events,
+                PlayoutEvent::Finished {
+                    tag: frame.tag,
+                    media: s.media,
+                },
+            );
+        }
+        // A full reference queue means the listener is behind; the gate then errs towards
+        // hearing the caller, which is the safe side.
+        match s.echo.try_send((s.media, energy(&frame.samples))) {
+            Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
+        }
+        lock(&s.recorder).assistant(start, &frame.samples);
+        s.format.encode(&frame.samples, &mut s.encoded);
+        OutboundFrame {
+            payload: s.encoded.clone(),
+            speech: true,
+        }
+    }
+
+    /// Stops sending speech (keeps it queued): a barge-in attempt.
+    pub fn pause(&self) {
+        lock(&self.state).paused = true;
+    }
+
+    /// Plays on from where `pause` stopped.
+    pub fn resume(&self) {
+        lock(&self.state).paused = false;
+    }
+
+    /// Drops everything older than `epoch` (queued or still to come) and un-pauses.
+    pub fn flush(&self, epoch: u64) {
+        let mut s = lock(&self.state);
+        s.epoch = s.epoch.max(epoch);
+        let keep = s.epoch;
+        s.queue.retain(|f| f.tag.epoch >= keep);
+        while let Ok(frame) = s.frames.try_recv() {
+            if frame.tag.epoch >= keep {
+                s.queue.push_back(frame);
+            }
+        }
+        s.current = None;
+        s.paused = false;
+        self.flags.playing.store(false, Ordering::Relaxed);
+    }
+
+    /// Outbound media time so far.
+    pub fn media_time(&self) -> Duration {
+        lock(&self.state).media
+    }
+
+    pub fn flags(&self) -> &Arc<PlayoutFlags> {
+        &self.flags
+    }
+}
+
+fn send(events: &mpsc::Sender<PlayoutEvent>, event: PlayoutEvent) {
+    if let Err(e) = events.try_send(event) {
+        // Two events per reply against a queue of dozens: full means the call loop is stuck.
+        tracing::error!("playout event lost: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::g711::Law;
+    use std::sync::mpsc::sync_channel;
+
+    struct Rig {
+        playout: Playout,
+        frames: SyncSender<SpeechFrame>,
+        events: mpsc::Receiver<PlayoutEvent>,
+    }
+
+    fn rig() -> Rig {
+        let (frames, rx) = sync_channel(64);
+        let (etx, events) = mpsc::channel(64);
+        let (echo, _echo_rx) = sync_channel(1);
+        let recorder = Arc::new(Mutex::new(Recorder::new(8000, Duration::from_secs(60))));
+        let playout = Playout::new(
+            MediaFormat::telephone(Law::MuLaw),
+            rx,
+            etx,
+            echo,
+            recorder,
+            Arc::new(PlayoutFlags::default()),
+        );
+        Rig {
+            playout,
+            frames,
+            events,
+        }
+    }
+
+    fn tag(epoch: u64, turn: u64) -> SpeechTag {
+        SpeechTag {
+            epoch,
+            turn,
+            filler: false,
+        }
+    }
+
+    fn speech(t: SpeechTag, n: usize) -> Vec<SpeechFrame> {
+        (0..n)
+            .map(|i| SpeechFrame {
+                tag: t,
+                samples: vec![0.3; 160],
+                last: i + 1 == n,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plays_in_order_then_silence_with_start_and_finish_events() {
+        let mut r = rig();
+        for f in speech(tag(0, 1), 3) {
+            r.frames.send(f).unwrap();
+        }
+        let sent: Vec<bool> = (0..5).map(|_| r.playout.next_frame().speech).collect();
+        assert_eq!(sent, [true, true, true, false, false]);
+        assert!(
+            matches!(r.events.try_recv(), Ok(PlayoutEvent::Started { media, .. }) if media.is_zero())
+        );
+        assert!(matches!(
+            r.events.try_recv(),
+            Ok(PlayoutEvent::Finished { media, .. }) if media == Duration::from_millis(60)
+        ));
+    }
+
+    #[test]
+    fn pause_holds_and_resume_continues_where_it_stopped() {
+        let r = rig();
+        for f in speech(tag(0, 1), 4) {
+            r.frames.send(f).unwrap();
+        }
+        assert!(r.playout.next_frame().speech);
+        r.playout.pause();
+        assert!(!r.playout.next_frame().speech);
+        assert!(r.playout.flags().playing.load(Ordering::Relaxed));
+        r.playout.resume();
+        let rest: Vec<bool> = (0..4).map(|_| r.playout.next_frame().speech).collect();
+        assert_eq!(rest, [true, true, true, false]);
+    }
+
+    #[test]
+    fn flush_drops_queued_and_late_frames_of_old_epochs() {
+        let r = rig();
+        for f in speech(tag(0, 1), 10) {
+            r.frames.send(f).unwrap();
+        }
+        assert!(r.playout.next_frame().speech);
+        r.playout.flush(1);
+        // A frame the synthesizer sends after the flush is still dropped.
+        r.frames.send(speech(tag(0, 1), 1).remove(0)).unwrap();
+        assert!(!r.playout.next_frame().speech);
+        for f in speech(tag(1, 2), 1) {
+            r.frames.send(f).unwrap();
+        }
+        assert!(r.playout.next_frame().speech);
+    }
+
+    #[test]
+    fn a_new_reply_waits_while_the_caller_speaks() {
+        let r = rig();
+        r.playout
+            .flags()
+            .caller_speaking
+            .store(true, Ordering::Relaxed);
+        for f in speech(tag(0, 1), 2) {
+            r.frames.send(f).unwrap();
+        }
+        assert!(!r.playout.next_frame().speech);
+        r.playout
+            .flags()
+            .caller_speaking
+            .store(false, Ordering::Relaxed);
+        assert!(r.playout.next_frame().speech);
+    }
+}

@@ -1,0 +1,531 @@
+//! Voice evals: a scenario run as a phone call. Each caller turn is synthesized with espeak-ng
+//! (a voice unlike the assistant's), sent as 8 kHz G.711 in 20 ms frames through the file
+//! transport on the real clock, into the same call pipeline as a real call. The assistant's
+//! audio is cut per reply from the call's recording and transcribed back with Whisper, and the
+//! scenario's expectations are judged on those transcripts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use super::check::Verdict;
+use super::runner::{EvalSummary, ScenarioRun, scenario_store, summarize};
+use super::scenario::{CallerTurn, Scenario};
+use crate::audio::Clip;
+use crate::audio::g711::Law;
+use crate::audio::resample::to_rate;
+use crate::call::actor::{CallCommand, CallEvent};
+use crate::call::engines::Engines;
+use crate::call::file_transport::{FileTransport, LineEcho};
+use crate::call::latency::TurnLatency;
+use crate::call::pipeline::{CallSetup, start_call};
+use crate::call::transport::MediaFormat;
+use crate::dialog::language::Language;
+use crate::dialog::session::Clock;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallerVoiceError {
+    #[error("cannot run espeak-ng (Debian package espeak-ng): {0}")]
+    Spawn(std::io::Error),
+    #[error("espeak-ng failed: {0}")]
+    Failed(String),
+    #[error("espeak-ng's audio: {0}")]
+    Audio(String),
+}
+
+/// The simulated caller's voice: an espeak-ng voice, unlike the assistant's Piper voice.
+#[derive(Debug, Clone)]
+pub struct CallerVoice {
+    /// espeak-ng voice, e.g. `en-us+f3`.
+    pub voice: String,
+    /// Words per minute.
+    pub speed: u32,
+}
+
+impl Default for CallerVoice {
+    fn default() -> Self {
+        CallerVoice {
+            // Of espeak-ng's voices, the one Whisper base hears best through G.711 (measured on
+            // the voice scenarios' phrases; the female variants lose short phrases).
+            voice: "en-us+m1".into(),
+            speed: 140,
+        }
+    }
+}
+
+impl CallerVoice {
+    /// `text` spoken at `rate`, peak-normalized to -3 dBFS (a caller close to the phone).
+    pub fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<f32>, CallerVoiceError> {
+        // espeak-ng's --stdout header carries no length; a file has a proper one.
+        let dir = tempfile::tempdir().map_err(CallerVoiceError::Spawn)?;
+        let wav = dir.path().join("caller.wav");
+        let output = Command::new("espeak-ng")
+            .args(["-v", &self.voice, "-s", &self.speed.to_string(), "-w"])
+            .arg(&wav)
+            .arg("--")
+            .arg(text)
+            .output()
+            .map_err(CallerVoiceError::Spawn)?;
+        if !output.status.success() {
+            return Err(CallerVoiceError::Failed(
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        let audio = |e: String| CallerVoiceError::Audio(e);
+        let mut reader = hound::WavReader::open(&wav).map_err(|e| audio(e.to_string()))?;
+        let spec = reader.spec();
+        let samples: Vec<f32> = reader
+            .samples::<i16>()
+            .map(|s| s.map(|s| f32::from(s) / 32768.0))
+            .collect::<Result<_, _>>()
+            .map_err(|e| audio(e.to_string()))?;
+        let clip = to_rate(
+            &Clip {
+                samples,
+                sample_rate: spec.sample_rate,
+            },
+            rate,
+        )
+        .map_err(|e| audio(e.to_string()))?;
+        let peak = clip.samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        let gain = if peak > 0.0 { 0.7 / peak } else { 1.0 };
+        Ok(clip.samples.iter().map(|s| s * gain).collect())
+    }
+}
+
+/// One scenario run as a call.
+#[derive(Debug, Clone, Default)]
+pub struct VoiceRun {
+    /// As a text run reports it, with `replies` the transcripts of the assistant's audio.
+    pub run: ScenarioRun,
+    pub latencies: Vec<TurnLatency>,
+    /// Barge-ins confirmed, backchannels ignored, fillers spoken.
+    pub barge_ins: usize,
+    pub backchannels: usize,
+    pub fillers: usize,
+    /// For each pause of playback: media time from the caller's voice to the pause.
+    pub pause_ms: Vec<f64>,
+    /// Inbound frames the listener dropped.
+    pub dropped_frames: u64,
+}
+
+/// How long a scripted caller waits for the assistant before giving up on a turn.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(40);
+/// The pause a caller leaves after the assistant stops talking.
+const CALLER_GAP: Duration = Duration::from_millis(400);
+
+/// The events of the call so far, as the scripted caller follows them.
+struct Follow {
+    rx: broadcast::Receiver<CallEvent>,
+    log: Vec<CallEvent>,
+    ended: bool,
+}
+
+impl Follow {
+    /// Reads events until `done(log)` holds, the call ends, or `timeout` passes.
+    async fn until(&mut self, timeout: Duration, done: impl Fn(&[CallEvent]) -> bool) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if done(&self.log) {
+                return true;
+            }
+            if self.ended {
+                return false;
+            }
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Err(_) => return false,
+                Ok(Ok(event)) => {
+                    self.ended |= matches!(event, CallEvent::Ended(_));
+                    self.log.push(event);
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
+                    tracing::warn!("voice eval lost {n} call events");
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) => {
+                    self.ended = true;
+                }
+            }
+        }
+    }
+
+    fn caller_turns(log: &[CallEvent]) -> Vec<u64> {
+        log.iter()
+            .filter_map(|e| match e {
+                CallEvent::CallerTurn { turn, .. } => Some(*turn),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn answer_started(log: &[CallEvent], turn: u64) -> Option<Duration> {
+    log.iter().find_map(|e| match e {
+        CallEvent::SpeechStarted {
+            turn: t,
+            filler: false,
+            media,
+        } if *t == turn => Some(*media),
+        _ => None,
+    })
+}
+
+fn answer_finished(log: &[CallEvent], turn: u64) -> bool {
+    log.iter().any(
+        |e| matches!(e, CallEvent::SpeechFinished { turn: t, filler: false, .. } if *t == turn),
+    )
+}
+
+/// Runs `scenario` as a phone call; the database lives in `dir` while it runs.
+pub async fn run_voice_scenario(
+    scenario: &Scenario,
+    engines: &Engines,
+    dir: &Path,
+    caller: &CallerVoice,
+    use_lexicon: bool,
+    record_to: Option<PathBuf>,
+) -> VoiceRun {
+    let mut out = VoiceRun::default();
+    let (store, db_path, file) = match scenario_store(scenario, dir).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            out.run.error = Some(e);
+            return out;
+        }
+    };
+    let format = MediaFormat::telephone(Law::MuLaw);
+    let echo = scenario.line.as_ref().and_then(|l| {
+        l.echo_db.map(|gain_db| LineEcho {
+            gain_db,
+            delay: Duration::from_millis(l.echo_delay_ms),
+        })
+    });
+    let transport = FileTransport::new(format, echo);
+    let line = transport.caller();
+    let call_id = format!("voice-{file}");
+    let setup = CallSetup {
+        call_id: call_id.clone(),
+        channel: "file".into(),
+        caller_id: scenario.caller_id.clone(),
+        clock: Clock::Fixed(scenario.today()),
+        language: Language::En,
+        use_lexicon,
+        store: store.clone(),
+        record_to,
+    };
+    let mut handle = match start_call(engines, Box::new(transport), setup) {
+        Ok(handle) => handle,
+        Err(e) => {
+            out.run.error = Some(format!("cannot start the call: {e}"));
+            store.close().await;
+            return out;
+        }
+    };
+    let spare = handle.subscribe();
+    let events = std::mem::replace(&mut handle.events, spare);
+    let mut follow = Follow {
+        rx: events,
+        log: Vec::new(),
+        ended: false,
+    };
+    let mut problems = Vec::new();
+    // The greeting.
+    let mut previous = 0u64;
+    if !follow
+        .until(ANSWER_TIMEOUT, |log| answer_finished(log, 0))
+        .await
+    {
+        problems.push("the greeting did not play".to_string());
+    }
+    for (i, turn) in scenario.turns.iter().enumerate() {
+        if follow.ended {
+            break;
+        }
+        // Wait for the answer to the previous turn: its start (barge-in) or its end.
+        match turn.barge_in_after() {
+            Some(after) => {
+                let started = follow
+                    .until(ANSWER_TIMEOUT, |log| {
+                        answer_started(log, previous).is_some()
+                    })
+                    .await;
+                if let Some(at) = answer_started(&follow.log, previous).filter(|_| started) {
+                    while line.media_time() < at + after && !follow.ended {
+                        follow.until(Duration::from_millis(10), |_| false).await;
+                    }
+                } else {
+                    problems.push(format!("turn {}: no answer to talk over", i + 1));
+                }
+            }
+            None => {
+                if previous > 0 || i == 0 {
+                    let done = follow
+                        .until(ANSWER_TIMEOUT, |log| answer_finished(log, previous))
+                        .await;
+                    if !done && !follow.ended {
+                        problems.push(format!("turn {}: no answer to turn {previous}", i + 1));
+                    }
+                }
+                tokio::time::sleep(CALLER_GAP).await;
+            }
+        }
+        if follow.ended {
+            break;
+        }
+        let heard_before = Follow::caller_turns(&follow.log).len();
+        match turn {
+            CallerTurn::Voice(v) if v.dtmf.is_some() => {
+                line.keys(v.dtmf.as_deref().unwrap_or_default());
+            }
+            _ => match caller.synthesize(&turn.text(), format.rate) {
+                Ok(samples) => line.say(&samples),
+                Err(e) => {
+                    out.run.error = Some(e.to_string());
+                    break;
+                }
+            },
+        }
+        out.run
+            .transcript
+            .push(format!("caller says: {}", turn.text()));
+        if turn.is_backchannel() {
+            // Not a turn: the reply must play on. Give the listener time to hear it out.
+            let spoken = Duration::from_secs_f64(line_samples_seconds(&line, format.rate).max(0.5));
+            follow
+                .until(spoken + Duration::from_millis(1500), |_| false)
+                .await;
+            continue;
+        }
+        // The listener's final transcript of what was just said makes the new turn.
+        let got = follow
+            .until(ANSWER_TIMEOUT, |log| {
+                Follow::caller_turns(log).len() > heard_before
+            })
+            .await;
+        match Follow::caller_turns(&follow.log).last() {
+            Some(&t) if got => previous = t,
+            _ => problems.push(format!("turn {}: the assistant heard nothing", i + 1)),
+        }
+    }
+    // Let the last answer play, then hang up (unless the assistant already ended the call).
+    if !follow.ended {
+        follow
+            .until(ANSWER_TIMEOUT, |log| answer_finished(log, previous))
+            .await;
+        follow.until(Duration::from_millis(500), |_| false).await;
+        let _ = handle.commands.send(CallCommand::Hangup).await;
+    }
+    let report = handle.finished().await;
+    // The rest of the events (the call has ended: they are all queued).
+    follow.until(Duration::from_secs(2), |_| false).await;
+    // Judge on what the caller heard: each reply's audio, transcribed.
+    let recorder = report.as_ref().map(|r| r.recorder.clone());
+    out.latencies = report
+        .as_ref()
+        .map(|r| r.latencies.clone())
+        .unwrap_or_default();
+    out.dropped_frames = report.as_ref().map_or(0, |r| r.dropped_frames);
+    let mut verified_at_segment = None;
+    let mut segments: Vec<(u64, bool, Duration, Duration)> = Vec::new();
+    for (i, event) in follow.log.iter().enumerate() {
+        match event {
+            CallEvent::SpeechStarted {
+                turn,
+                filler,
+                media,
+            } => {
+                let end = follow.log[i + 1..]
+                    .iter()
+                    .find_map(|e| match e {
+                        CallEvent::SpeechFinished {
+                            turn: t,
+                            filler: f,
+                            media,
+                        } if t == turn && f == filler => Some(*media),
+                        CallEvent::SpeechFlushed { media } => Some(*media),
+                        _ => None,
+                    })
+                    .unwrap_or(*media + Duration::from_secs(30));
+                segments.push((*turn, *filler, *media, end));
+            }
+            CallEvent::Verified { customer } => {
+                out.run.customer_id = Some(customer.clone());
+                verified_at_segment.get_or_insert(segments.len());
+            }
+            CallEvent::Tool { record, .. } => out.run.tools.push(record.clone()),
+            CallEvent::Transferred => out.run.transferred = true,
+            CallEvent::CallerTurn { text, .. } => {
+                out.run.turns_taken += 1;
+                out.run.transcript.push(format!("assistant heard: {text}"));
+            }
+            CallEvent::Reply { text, filler, .. } => out.run.transcript.push(format!(
+                "assistant says{}: {text}",
+                if *filler { " (filler)" } else { "" }
+            )),
+            CallEvent::BargeIn(crate::call::barge_in::BargeInEvent::Confirm { .. }) => {
+                out.barge_ins += 1;
+                out.run.transcript.push("caller barges in".into());
+            }
+            CallEvent::BargeIn(e) => out.run.transcript.push(format!("  barge-in: {e:?}")),
+            CallEvent::PlaybackPaused { onset, media } => {
+                let ms = media.saturating_sub(*onset).as_secs_f64() * 1000.0;
+                out.pause_ms.push(ms);
+                out.run.transcript.push(format!(
+                    "  playback paused {ms:.0} ms after the caller's voice began"
+                ));
+            }
+            CallEvent::SpeechFlushed { media } => out
+                .run
+                .transcript
+                .push(format!("  speech flushed at {media:?}")),
+            CallEvent::Backchannel => {
+                out.backchannels += 1;
+                out.run.transcript.push("  backchannel ignored".into());
+            }
+            CallEvent::Latency(l) => out.run.transcript.push(format!("  {}", l.line())),
+            _ => {}
+        }
+    }
+    out.fillers = segments.iter().filter(|s| s.1).count();
+    out.run.verified_from = verified_at_segment;
+    if let Some(recorder) = recorder {
+        let recorder = recorder.lock().unwrap_or_else(|p| p.into_inner());
+        for &(turn, filler, from, to) in &segments {
+            let audio = recorder.assistant_between(from, to);
+            let heard = to_rate(
+                &Clip {
+                    samples: audio,
+                    sample_rate: format.rate,
+                },
+                16_000,
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|clip| {
+                engines
+                    .whisper
+                    .transcribe(&clip.samples, "en")
+                    .map_err(|e| e.to_string())
+            })
+            .unwrap_or_else(|e| {
+                problems.push(format!("cannot transcribe the reply to turn {turn}: {e}"));
+                String::new()
+            });
+            out.run.transcript.push(format!(
+                "caller hears (turn {turn}{}): {heard}",
+                if filler { ", filler" } else { "" }
+            ));
+            out.run.replies.push(heard);
+        }
+    }
+    out.run.turn_ms = out.latencies.iter().map(|l| l.v2v_ms).collect();
+    out.run.audited = store.audit_of_call(&call_id).await.map_or(0, |a| a.len());
+    // Every measured turn's latency is stored with the caller's line.
+    let stored = store.turns_of_call(&call_id).await.map_or(0, |turns| {
+        turns
+            .iter()
+            .filter(|t| t.role == "caller" && t.end_to_end_ms.is_some())
+            .count()
+    });
+    if stored < out.latencies.len() {
+        problems.push(format!(
+            "{} turn latencies measured, {stored} stored with the turns",
+            out.latencies.len()
+        ));
+    }
+    if !problems.is_empty() && out.run.error.is_none() {
+        out.run.error = Some(problems.join("; "));
+    }
+    store.close().await;
+    let _ = std::fs::remove_file(&db_path);
+    out
+}
+
+/// Seconds of caller speech still queued on the line.
+fn line_samples_seconds(line: &crate::call::file_transport::CallerLine, rate: u32) -> f64 {
+    line.queued() as f64 / f64::from(rate)
+}
+
+/// The voice suite's figures: the text eval's, plus voice-to-voice latency by stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct VoiceSummary {
+    #[serde(flatten)]
+    pub eval: EvalSummary,
+    pub v2v_p50_ms: f64,
+    pub v2v_p95_ms: f64,
+    pub answer_p50_ms: f64,
+    pub answer_p95_ms: f64,
+    pub endpoint_p50_ms: f64,
+    pub transcript_p50_ms: f64,
+    pub llm_first_p50_ms: f64,
+    pub tts_first_p50_ms: f64,
+    pub turns_measured: usize,
+    /// Media time from the caller's voice to the assistant's pause, the slowest one.
+    pub barge_in_pause_max_ms: f64,
+    pub barge_ins: usize,
+    pub backchannels: usize,
+    pub fillers: usize,
+    pub dropped_frames: u64,
+}
+
+/// The `q` quantile (nearest rank) of `values`; 0 for none.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    (v[rank - 1] * 10.0).round() / 10.0
+}
+
+pub fn summarize_voice(runs: &[(VoiceRun, Verdict)]) -> VoiceSummary {
+    let text: Vec<(ScenarioRun, Verdict)> = runs
+        .iter()
+        .map(|(r, v)| (r.run.clone(), v.clone()))
+        .collect();
+    let all: Vec<&TurnLatency> = runs.iter().flat_map(|(r, _)| &r.latencies).collect();
+    let of = |f: fn(&TurnLatency) -> Option<f64>| -> Vec<f64> {
+        all.iter().filter_map(|l| f(l)).collect()
+    };
+    let v2v = of(|l| Some(l.v2v_ms));
+    let answer = of(|l| Some(l.answer_ms));
+    VoiceSummary {
+        eval: summarize(&text),
+        v2v_p50_ms: quantile(&v2v, 0.5),
+        v2v_p95_ms: quantile(&v2v, 0.95),
+        answer_p50_ms: quantile(&answer, 0.5),
+        answer_p95_ms: quantile(&answer, 0.95),
+        endpoint_p50_ms: quantile(&of(|l| Some(l.endpoint_ms)), 0.5),
+        transcript_p50_ms: quantile(&of(|l| Some(l.asr_ms)), 0.5),
+        llm_first_p50_ms: quantile(&of(|l| l.llm_first_ms), 0.5),
+        tts_first_p50_ms: quantile(&of(|l| Some(l.tts_first_ms)), 0.5),
+        turns_measured: all.len(),
+        barge_in_pause_max_ms: quantile(
+            &runs
+                .iter()
+                .flat_map(|(r, _)| r.pause_ms.clone())
+                .collect::<Vec<_>>(),
+            1.0,
+        ),
+        barge_ins: runs.iter().map(|(r, _)| r.barge_ins).sum(),
+        backchannels: runs.iter().map(|(r, _)| r.backchannels).sum(),
+        fillers: runs.iter().map(|(r, _)| r.fillers).sum(),
+        dropped_frames: runs.iter().map(|(r, _)| r.dropped_frames).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(quantile(&v, 0.5), 10.0);
+        assert_eq!(quantile(&v, 0.95), 19.0);
+        assert_eq!(quantile(&[], 0.5), 0.0);
+        assert_eq!(quantile(&[7.0], 0.95), 7.0);
+    }
+}
