@@ -1,5 +1,5 @@
 # The two commands of the README. Both run the whole set-up first (idempotent, fast when done).
-.PHONY: setup serve test check bench
+.PHONY: setup serve test check bench bench-voice
 
 setup:
 	./scripts/setup.sh
@@ -19,3 +19,7 @@ check: setup
 bench: setup
 	./benches/baselines/setup.sh
 	cargo bench --bench speech
+
+# Voice-to-voice latency by stage, hotline beside a plain cascade of the same parts.
+bench-voice: setup
+	./benches/voice_latency.sh

@@ -55,9 +55,8 @@ pub struct CallConfig {
     pub partial_every_ms: u64,
     /// A pause this long after a DTMF key ends the entry (`#` ends it at once).
     pub dtmf_inter_digit_ms: u64,
-    /// Where stereo call recordings go (caller left, assistant right); empty: none.
-    pub recordings_dir: PathBuf,
-    /// Longest stretch of a call recorded.
+    /// Longest stretch of a call recorded (stereo, caller left, assistant right; where it is
+    /// written is the caller of `call::pipeline::start_call`'s choice).
     pub max_recording_s: u64,
 }
 
@@ -72,7 +71,6 @@ impl Default for CallConfig {
             filler_after_ms: 150,
             partial_every_ms: 0,
             dtmf_inter_digit_ms: 2500,
-            recordings_dir: PathBuf::from("recordings"),
             max_recording_s: 3600,
         }
     }

@@ -217,7 +217,10 @@ fn card_numbers_never_reach_the_stored_transcript() {
         s.handle("Can I pay with my card 4111 1111 1111 1111 for order 100042?")
             .await;
         let turns = store.turns_of_call("call-pii").await.unwrap();
-        let caller = turns.iter().find(|t| t.role == "caller").expect("a caller turn");
+        let caller = turns
+            .iter()
+            .find(|t| t.role == "caller")
+            .expect("a caller turn");
         assert!(caller.text.contains("[card number]"), "{caller:?}");
         assert!(turns.iter().all(|t| !t.text.contains("4111")), "{turns:?}");
         // What the service needs stays readable.
@@ -237,9 +240,15 @@ fn speculative_planning_changes_nothing_and_the_turn_uses_it() {
         let cancel = hotline::cancel::CancelToken::new();
         assert!(s.speculate(text, &cancel));
         // Speculating wrote nothing.
-        assert_eq!(store.turns_of_call("call-spec").await.unwrap().len(), before);
+        assert_eq!(
+            store.turns_of_call("call-spec").await.unwrap().len(),
+            before
+        );
         let out = s.handle(text).await;
-        assert!(out.planned_early, "the turn took the speculative plan: {out:?}");
+        assert!(
+            out.planned_early,
+            "the turn took the speculative plan: {out:?}"
+        );
         assert!(out.replies.join(" ").contains("delivered"), "{out:?}");
         // A speculation on other words is not used.
         let cancel = hotline::cancel::CancelToken::new();

@@ -22,7 +22,8 @@
 //!  ▼
 //!  playout ─► encode ─► transport pulls one frame per frame time (its media clock)
 //!     ├─ tap: echo reference (energy per frame) ─► [ECHO_REFERENCE, newest dropped] ─► ears
-//!     └─ tap: recording (both sides at their media time; the ears write the caller's side)
+//!     ├─ tap: recording (both sides at their media time; the ears write the caller's side)
+//!     └─ tap: listen-in (both sides mixed, 100 ms behind) ─► [LISTEN_IN, broadcast, oldest lost]
 //!  latency observer: the actor time-stamps each turn (end of speech, transcript, first token,
 //!  first frame handed to the transport) and publishes CallEvent::Latency and stores it.
 //! ```
@@ -46,7 +47,7 @@ use super::dtmf::DtmfCollector;
 use super::ears::{Ears, EarsConfig, EarsControl};
 use super::engines::Engines;
 use super::inbound::inbound_queue;
-use super::playout::{Playout, PlayoutFlags};
+use super::playout::{ListenFrame, Playout, PlayoutFlags};
 use super::recording::Recorder;
 use super::transport::{MediaTransport, TransportIo};
 use crate::asr::stream::AsrStream;
@@ -75,6 +76,8 @@ pub const PLAYOUT_EVENTS: usize = 64;
 /// Energy of each frame played, for the echo gate: 5 s. Full: the newest is dropped (the gate
 /// then errs towards hearing the caller).
 pub const ECHO_REFERENCE: usize = 256;
+/// Listen-in frames (both sides mixed): 1 s. A listener that lags loses the oldest.
+pub const LISTEN_IN: usize = 50;
 /// Commands to the call. Full: the sender waits.
 pub const CALL_COMMANDS: usize = 16;
 /// Events of the call, broadcast. A listener that lags loses the oldest; the call never waits.
@@ -111,6 +114,7 @@ pub struct CallHandle {
     /// Subscribed before the call started: sees every event from the greeting on.
     pub events: broadcast::Receiver<CallEvent>,
     events_tx: broadcast::Sender<CallEvent>,
+    listen: broadcast::Sender<ListenFrame>,
     task: JoinHandle<CallReport>,
 }
 
@@ -118,6 +122,11 @@ impl CallHandle {
     /// Another listener, from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
         self.events_tx.subscribe()
+    }
+
+    /// Listen in: both sides mixed, 20 ms frames at the call's rate, 100 ms behind.
+    pub fn listen_in(&self) -> broadcast::Receiver<ListenFrame> {
+        self.listen.subscribe()
     }
 
     /// Waits for the call to end.
@@ -173,6 +182,7 @@ pub fn start_call(
     let (commands_tx, commands_rx) = mpsc::channel(CALL_COMMANDS);
     let (events_tx, events_rx) = broadcast::channel(CALL_EVENTS);
     let (hangup_tx, hangup_rx) = watch::channel(false);
+    let (listen_tx, _) = broadcast::channel(LISTEN_IN);
 
     let flags = Arc::new(PlayoutFlags::default());
     let playout = Playout::new(
@@ -181,6 +191,7 @@ pub fn start_call(
         playout_tx,
         echo_tx,
         recorder.clone(),
+        listen_tx.clone(),
         flags.clone(),
     );
 
@@ -283,6 +294,7 @@ pub fn start_call(
         commands: commands_tx,
         events: events_rx,
         events_tx,
+        listen: listen_tx,
         task,
     })
 }

@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use super::echo_gate::energy;
 use super::recording::Recorder;
@@ -73,6 +73,7 @@ struct State {
     events: mpsc::Sender<PlayoutEvent>,
     echo: SyncSender<(Duration, f32)>,
     recorder: Arc<Mutex<Recorder>>,
+    listen: broadcast::Sender<ListenFrame>,
     silence: Vec<u8>,
     encoded: Vec<u8>,
 }
@@ -83,6 +84,13 @@ pub struct Playout {
     state: Arc<Mutex<State>>,
     flags: Arc<PlayoutFlags>,
 }
+
+/// One frame of the call as a supervisor hears it: both sides mixed, 16-bit at the call's
+/// rate, `LISTEN_DELAY` behind the outbound edge (so the caller's side has arrived).
+pub type ListenFrame = Arc<[i16]>;
+
+/// How far listen-in runs behind the call.
+pub const LISTEN_DELAY: Duration = Duration::from_millis(100);
 
 /// Speech queued here beyond this is cut (a runaway reply); about two minutes at 20 ms.
 pub const MAX_QUEUED_FRAMES: usize = 6000;
@@ -98,6 +106,7 @@ impl Playout {
         events: mpsc::Sender<PlayoutEvent>,
         echo: SyncSender<(Duration, f32)>,
         recorder: Arc<Mutex<Recorder>>,
+        listen: broadcast::Sender<ListenFrame>,
         flags: Arc<PlayoutFlags>,
     ) -> Playout {
         let mut silence = Vec::new();
@@ -114,6 +123,7 @@ impl Playout {
                 events,
                 echo,
                 recorder,
+                listen,
                 silence,
                 encoded: Vec::new(),
             })),
@@ -124,7 +134,19 @@ impl Playout {
     /// The frame to send now: the next speech frame, or silence.
     pub fn next_frame(&self) -> OutboundFrame {
         let mut s = lock(&self.state);
-        let s = &mut *s;
+        let frame = self.next_frame_locked(&mut s);
+        // The listen-in tap: only when someone listens (mixing costs a little per frame).
+        if s.listen.receiver_count() > 0
+            && let Some(from) = s.media.checked_sub(LISTEN_DELAY + s.format.frame)
+        {
+            let mixed = lock(&s.recorder).mixed(from, s.format.frame_len());
+            // A listener that lags loses the oldest frames; the call never waits.
+            let _ = s.listen.send(mixed.into());
+        }
+        frame
+    }
+
+    fn next_frame_locked(&self, s: &mut State) -> OutboundFrame {
         while let Ok(frame) = s.frames.try_recv() {
             if frame.tag.epoch >= s.epoch && s.queue.len() < MAX_QUEUED_FRAMES {
                 s.queue.push_back(frame);
@@ -233,6 +255,7 @@ mod tests {
         playout: Playout,
         frames: SyncSender<SpeechFrame>,
         events: mpsc::Receiver<PlayoutEvent>,
+        listen_rx: broadcast::Receiver<ListenFrame>,
     }
 
     fn rig() -> Rig {
@@ -240,18 +263,21 @@ mod tests {
         let (etx, events) = mpsc::channel(64);
         let (echo, _echo_rx) = sync_channel(1);
         let recorder = Arc::new(Mutex::new(Recorder::new(8000, Duration::from_secs(60))));
+        let (listen, listen_rx) = broadcast::channel(64);
         let playout = Playout::new(
             MediaFormat::telephone(Law::MuLaw),
             rx,
             etx,
             echo,
             recorder,
+            listen,
             Arc::new(PlayoutFlags::default()),
         );
         Rig {
             playout,
             frames,
             events,
+            listen_rx,
         }
     }
 
@@ -320,6 +346,25 @@ mod tests {
             r.frames.send(f).unwrap();
         }
         assert!(r.playout.next_frame().speech);
+    }
+
+    #[test]
+    fn listen_in_hears_the_assistant_a_little_behind_the_call() {
+        let mut r = rig();
+        for f in speech(tag(0, 1), 20) {
+            r.frames.send(f).unwrap();
+        }
+        for _ in 0..20 {
+            r.playout.next_frame();
+        }
+        let frames: Vec<ListenFrame> = std::iter::from_fn(|| r.listen_rx.try_recv().ok()).collect();
+        // 100 ms behind: the first five ticks have nothing to mix yet.
+        assert_eq!(frames.len(), 20 - 5);
+        assert!(frames.iter().all(|f| f.len() == 160));
+        assert!(
+            frames.iter().all(|f| f.iter().all(|&s| s > 9000)),
+            "the assistant's voice"
+        );
     }
 
     #[test]

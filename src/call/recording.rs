@@ -72,6 +72,19 @@ impl Recorder {
             .collect()
     }
 
+    /// Both sides mixed, `len` samples from media time `from` (silence where nothing was
+    /// recorded): what a supervisor listening in hears.
+    pub fn mixed(&self, from: Duration, len: usize) -> Vec<i16> {
+        let start = self.index(from);
+        (start..start + len)
+            .map(|i| {
+                let a = i32::from(self.caller.get(i).copied().unwrap_or(0));
+                let b = i32::from(self.assistant.get(i).copied().unwrap_or(0));
+                (a + b).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+            })
+            .collect()
+    }
+
     /// Writes the stereo WAV (16-bit, left caller, right assistant).
     pub fn write_wav(&self, path: &Path) -> Result<(), WavError> {
         let spec = hound::WavSpec {

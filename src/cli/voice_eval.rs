@@ -8,8 +8,10 @@ use anyhow::{Context, Result, bail};
 use super::eval::{EvalArgs, load};
 use hotline::call::engines::Engines;
 use hotline::config::Config;
-use hotline::eval::voice::{CallerVoice, VoiceRun, run_voice_scenario, summarize_voice};
 use hotline::eval::judge;
+use hotline::eval::voice::{
+    CallerVoice, VoiceRun, render_stages, run_voice_scenario, summarize_voice,
+};
 use hotline::onnx_runtime;
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -72,6 +74,7 @@ pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
         results.push((run, verdict));
     }
     let summary = summarize_voice(&results);
+    print!("{}", render_stages(&summary));
     println!("{}", serde_json::to_string(&summary)?);
     if let Some(min) = args.min_pass_rate {
         if summary.eval.task_success < min {

@@ -452,14 +452,12 @@ fn line_samples_seconds(line: &crate::call::file_transport::CallerLine, rate: u3
 pub struct VoiceSummary {
     #[serde(flatten)]
     pub eval: EvalSummary,
+    /// End of the caller's speech to the first assistant frame handed to the transport.
     pub v2v_p50_ms: f64,
     pub v2v_p95_ms: f64,
-    pub answer_p50_ms: f64,
-    pub answer_p95_ms: f64,
-    pub endpoint_p50_ms: f64,
-    pub transcript_p50_ms: f64,
-    pub llm_first_p50_ms: f64,
-    pub tts_first_p50_ms: f64,
+    /// Each stage, from the end of the caller's speech (`llm_first` and `tts_first` are the
+    /// stage's own duration).
+    pub stages: Vec<StageFigures>,
     pub turns_measured: usize,
     /// Media time from the caller's voice to the assistant's pause, the slowest one.
     pub barge_in_pause_max_ms: f64,
@@ -467,6 +465,14 @@ pub struct VoiceSummary {
     pub backchannels: usize,
     pub fillers: usize,
     pub dropped_frames: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageFigures {
+    pub stage: &'static str,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub turns: usize,
 }
 
 /// The `q` quantile (nearest rank) of `values`; 0 for none.
@@ -486,21 +492,32 @@ pub fn summarize_voice(runs: &[(VoiceRun, Verdict)]) -> VoiceSummary {
         .map(|(r, v)| (r.run.clone(), v.clone()))
         .collect();
     let all: Vec<&TurnLatency> = runs.iter().flat_map(|(r, _)| &r.latencies).collect();
-    let of = |f: fn(&TurnLatency) -> Option<f64>| -> Vec<f64> {
-        all.iter().filter_map(|l| f(l)).collect()
+    let stage = |stage: &'static str, f: fn(&TurnLatency) -> Option<f64>| {
+        let values: Vec<f64> = all.iter().filter_map(|l| f(l)).collect();
+        StageFigures {
+            stage,
+            p50_ms: quantile(&values, 0.5),
+            p95_ms: quantile(&values, 0.95),
+            turns: values.len(),
+        }
     };
-    let v2v = of(|l| Some(l.v2v_ms));
-    let answer = of(|l| Some(l.answer_ms));
+    let stages = vec![
+        stage("end of turn detected", |l| Some(l.endpoint_ms)),
+        stage("final transcript", |l| Some(l.asr_ms)),
+        stage("model first token (after transcript)", |l| l.llm_first_ms),
+        stage("reply text ready", |l| Some(l.reply_ms)),
+        stage("speech first frame (after token/transcript)", |l| {
+            Some(l.tts_first_ms)
+        }),
+        stage("first assistant audio (voice to voice)", |l| Some(l.v2v_ms)),
+        stage("first audio of the answer itself", |l| Some(l.answer_ms)),
+    ];
+    let v2v: Vec<f64> = all.iter().map(|l| l.v2v_ms).collect();
     VoiceSummary {
         eval: summarize(&text),
         v2v_p50_ms: quantile(&v2v, 0.5),
         v2v_p95_ms: quantile(&v2v, 0.95),
-        answer_p50_ms: quantile(&answer, 0.5),
-        answer_p95_ms: quantile(&answer, 0.95),
-        endpoint_p50_ms: quantile(&of(|l| Some(l.endpoint_ms)), 0.5),
-        transcript_p50_ms: quantile(&of(|l| Some(l.asr_ms)), 0.5),
-        llm_first_p50_ms: quantile(&of(|l| l.llm_first_ms), 0.5),
-        tts_first_p50_ms: quantile(&of(|l| Some(l.tts_first_ms)), 0.5),
+        stages,
         turns_measured: all.len(),
         barge_in_pause_max_ms: quantile(
             &runs
@@ -516,6 +533,20 @@ pub fn summarize_voice(runs: &[(VoiceRun, Verdict)]) -> VoiceSummary {
     }
 }
 
+/// The stage table of a summary, for the terminal and the README.
+pub fn render_stages(summary: &VoiceSummary) -> String {
+    let mut out = format!(
+        "{:<46} {:>8} {:>8} {:>6}\n",
+        "stage (ms from the end of the caller's speech)", "p50", "p95", "turns"
+    );
+    for s in &summary.stages {
+        out.push_str(&format!(
+            "{:<46} {:>8.0} {:>8.0} {:>6}\n",
+            s.stage, s.p50_ms, s.p95_ms, s.turns
+        ));
+    }
+    out
+}
 #[cfg(test)]
 mod tests {
     use super::*;
