@@ -16,6 +16,7 @@ use super::dtmf::DtmfCollector;
 use super::ears::{EarsControl, EarsEvent};
 use super::inbound::InboundReceiver;
 use super::latency::{TurnClock, TurnLatency};
+use super::pipeline::DIALOG_REQUESTS;
 use super::playout::{Playout, PlayoutEvent, SpeechFrame, SpeechTag};
 use super::recording::Recorder;
 use super::transport::{MediaFormat, TransportEvent};
@@ -160,6 +161,11 @@ impl CallActor {
             verified: false,
         };
         let end = loop {
+            // The conversation is over and nothing is left to play (also after the caller
+            // interrupted the last words).
+            if r.ending && r.speaking.is_empty() {
+                break CallEnd::Finished;
+            }
             let dtmf_deadline = self
                 .dtmf
                 .poll_timeout()
@@ -240,11 +246,12 @@ impl CallActor {
             EarsEvent::Partial { text } => self.publish(CallEvent::Partial { text }),
             EarsEvent::Speculative { text } => {
                 if !text.is_empty() {
-                    let _ = self.dialog.send(DialogRequest::Speculate { text }).await;
+                    // Speculation is only an optimisation: skipped when the dialog is behind.
+                    let _ = self.dialog.try_send(DialogRequest::Speculate { text });
                 }
             }
             EarsEvent::SpeculationDropped => {
-                let _ = self.dialog.send(DialogRequest::DropSpeculation).await;
+                let _ = self.dialog.try_send(DialogRequest::DropSpeculation);
             }
             EarsEvent::Final(t) => {
                 let mut clock = TurnClock::new(t.speech_end, t.endpoint_at, t.final_at);
@@ -301,7 +308,13 @@ impl CallActor {
             text: text.clone(),
             dtmf,
         });
-        let _ = self.dialog.send(DialogRequest::Turn { turn, text }).await;
+        // Never wait on the dialog here: it may be waiting for this actor to read its answer.
+        if let Err(e) = self.dialog.try_send(DialogRequest::Turn { turn, text }) {
+            tracing::warn!(call = %self.call_id, "turn {turn} dropped: the dialog is {DIALOG_REQUESTS} turns behind ({e})");
+            self.publish(CallEvent::Error {
+                detail: format!("turn {turn} dropped: the dialog is behind"),
+            });
+        }
     }
 
     fn speak(&mut self, r: &mut Running, turn: u64, text: String, filler: bool) {

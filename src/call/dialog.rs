@@ -122,9 +122,13 @@ pub async fn run_dialog(
                     customer: session.customer().map(|c| c.id.clone()),
                 };
                 if events.send(event).await.is_err() {
-                    return;
+                    break;
                 }
             }
         }
+    }
+    // The call is over: a speculation still queued is of no use to anyone.
+    if let Some((_, cancel)) = speculation {
+        cancel.cancel();
     }
 }

@@ -233,6 +233,11 @@ impl Listener {
                 Received::Idle => {
                     // No audio (a transport that sends nothing in silence): time still passes.
                     let now = self.last_frame.0 + self.last_frame.1.elapsed();
+                    // A barge-in attempt ends too: silence is not voice.
+                    let playing = self.ears.flags.playing.load(Ordering::Relaxed);
+                    if let Some(event) = self.barge.handle(false, playing, Duration::ZERO, now) {
+                        self.send(EarsEvent::BargeIn(event));
+                    }
                     if let Some(event) = self.turn.handle_timeout(now) {
                         self.on_turn_event(event);
                     }
@@ -388,7 +393,10 @@ impl Listener {
                     .caller_speaking
                     .store(false, Ordering::Relaxed);
                 let endpoint_at = Instant::now();
-                if self.backchannel && !self.barge.is_active() {
+                // A short sound over a reply that plays on is not a turn; once the reply has
+                // ended, the same words (a "yes" over its last word) are the caller's answer.
+                let reply_plays_on = self.ears.flags.playing.load(Ordering::Relaxed);
+                if self.backchannel && !self.barge.is_active() && reply_plays_on {
                     self.backchannel = false;
                     self.speculation = None;
                     self.ears.asr.reset();

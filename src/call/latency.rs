@@ -60,7 +60,8 @@ impl TurnClock {
             endpoint_ms: since(self.endpoint_at),
             asr_ms: since(self.final_at),
             llm_first_ms: llm_first,
-            tts_first_ms: ms(first.saturating_duration_since(tts_from)),
+            // The answer's own speech: a filler's first frame would make this look like zero.
+            tts_first_ms: ms(answer.saturating_duration_since(tts_from)),
             reply_ms: since(self.answer_ready.unwrap_or(answer)),
             v2v_ms: since(first),
             answer_ms: since(answer),
@@ -86,7 +87,7 @@ pub struct TurnLatency {
     pub asr_ms: f64,
     /// Final transcript to the model's first token (none when no model was asked).
     pub llm_first_ms: Option<f64>,
-    /// The model's first token (or the transcript) to the first audio frame.
+    /// The model's first token (or the transcript) to the answer's first audio frame.
     pub tts_first_ms: f64,
     /// The dialog's reply text was ready (model, tools, policy).
     pub reply_ms: f64,

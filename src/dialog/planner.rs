@@ -7,7 +7,8 @@
 //! starts with the same system prompt and examples, so their keys and values are computed once
 //! per process and reused by every call.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -113,7 +114,14 @@ struct Job {
 #[derive(Clone)]
 pub struct Planner {
     jobs: mpsc::SyncSender<Job>,
+    /// Speculative jobs waiting in the queue (they must not crowd out real turns).
+    speculative: Arc<AtomicUsize>,
 }
+
+/// At most this many speculative jobs wait at once, all calls together; more are refused.
+pub const MAX_SPECULATIVE: usize = 4;
+/// A speculative plan older than this is not used (the conversation has moved on).
+const MEMO_TTL: Duration = Duration::from_secs(10);
 
 impl Planner {
     /// Starts the planner thread with its model and grammar compiler, and returns once the
@@ -121,12 +129,14 @@ impl Planner {
     pub fn start(generator: Generator, factory: ConstraintFactory) -> std::io::Result<Planner> {
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
         let (ready_tx, ready) = mpsc::sync_channel::<()>(1);
+        let speculative = Arc::new(AtomicUsize::new(0));
+        let waiting = speculative.clone();
         thread::Builder::new()
             .name("llm-planner".into())
-            .spawn(move || run(generator, factory, queue, ready_tx))?;
+            .spawn(move || run(generator, factory, queue, ready_tx, waiting))?;
         // A thread that failed early drops the sender: requests then fail with `Stopped`.
         let _ = ready.recv();
-        Ok(Planner { jobs })
+        Ok(Planner { jobs, speculative })
     }
 
     /// Loads the configured model, tokenizer and grammar compiler and starts the thread.
@@ -155,7 +165,10 @@ impl Planner {
     pub(crate) fn stopped() -> Planner {
         let (jobs, queue) = mpsc::sync_channel(1);
         drop(queue);
-        Planner { jobs }
+        Planner {
+            jobs,
+            speculative: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// The model's next action for `request`.
@@ -178,13 +191,21 @@ impl Planner {
     /// A `plan` with the very same request then answers at once. Returns false when the
     /// queue is full (speculation is only ever an optimisation).
     pub fn prefetch(&self, request: PlanRequest, cancel: CancelToken) -> bool {
+        if self.speculative.fetch_add(1, Ordering::SeqCst) >= MAX_SPECULATIVE {
+            self.speculative.fetch_sub(1, Ordering::SeqCst);
+            return false;
+        }
         let job = Job {
             request,
             sent: Instant::now(),
             reply: None,
             cancel,
         };
-        self.jobs.try_send(job).is_ok()
+        let queued = self.jobs.try_send(job).is_ok();
+        if !queued {
+            self.speculative.fetch_sub(1, Ordering::SeqCst);
+        }
+        queued
     }
 }
 
@@ -193,6 +214,7 @@ fn run(
     factory: ConstraintFactory,
     queue: mpsc::Receiver<Job>,
     ready: mpsc::SyncSender<()>,
+    speculative: Arc<AtomicUsize>,
 ) {
     let template = generator.config().chat_template;
     // One sequence per prompt language, so that each keeps its own prefix cached.
@@ -239,8 +261,11 @@ fn run(
     let _ = ready.send(());
     // The last speculative plan, keyed by its prompt and grammar: a real request that is
     // exactly the same (same conversation, same words) takes it instead of decoding again.
-    let mut memo: Option<(String, Plan)> = None;
+    let mut memo: Option<(String, Plan, Instant)> = None;
     for job in queue {
+        if job.reply.is_none() {
+            speculative.fetch_sub(1, Ordering::SeqCst);
+        }
         let queued = job.sent.elapsed();
         let language = job.request.language;
         let user = user_message(language, &job.request.context, &job.request.caller_text);
@@ -248,8 +273,10 @@ fn run(
         let schema = grammar(&job.request.known);
         let key = format!("{prompt}\u{0}{schema}");
         if job.reply.is_some()
-            && memo.as_ref().is_some_and(|(k, _)| *k == key)
-            && let Some((_, mut plan)) = memo.take()
+            && memo
+                .as_ref()
+                .is_some_and(|(k, _, made)| *k == key && made.elapsed() < MEMO_TTL)
+            && let Some((_, mut plan, _)) = memo.take()
             && let Some(reply) = job.reply
         {
             plan.queued = queued;
@@ -301,7 +328,7 @@ fn run(
                 if let Ok(plan) = result
                     && !job.cancel.is_cancelled()
                 {
-                    memo = Some((key, plan));
+                    memo = Some((key, plan, Instant::now()));
                 }
             }
         }
