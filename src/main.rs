@@ -36,7 +36,8 @@ enum Command {
     },
     /// Validate the configuration and print it with every default filled in.
     Config,
-    /// Run the service. Until the call pipeline lands this checks the models and says so.
+    /// Answer phone calls: the SIP user agent on `[sip] listen` (an empty database gets the
+    /// demo shop).
     Serve,
     /// Transcribe a WAV file; the transcript is the last line printed.
     Transcribe {
@@ -245,13 +246,7 @@ fn run() -> Result<()> {
             }
             Ok(())
         }
-        Command::Serve => {
-            println!(
-                "hotline serve: the call pipeline is not built yet (see the open issues); \
-                 checking the models instead."
-            );
-            models(ModelsCommand::Check, &config)
-        }
+        Command::Serve => cli::serve::run(&config),
     }
 }
 

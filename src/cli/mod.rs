@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod db;
 pub mod eval;
+pub mod serve;
 pub mod speak;
 pub mod transcribe;
 pub mod voice_eval;

@@ -1,0 +1,71 @@
+//! `hotline serve`: the phone line. Loads the engines, opens the shop database (an empty one
+//! gets the demo shop), answers SIP calls until Ctrl-C or SIGTERM.
+
+use anyhow::{Context, Result};
+
+use hotline::call::engines::Engines;
+use hotline::config::Config;
+use hotline::onnx_runtime;
+use hotline::sip::server::SipServer;
+use hotline::store::{Store, seed};
+
+/// The demo shop an empty database gets (the same as `hotline db seed`'s defaults).
+const DEMO_SEED: u64 = 42;
+const DEMO_CUSTOMERS: usize = 20;
+
+pub fn run(config: &Config) -> Result<()> {
+    let ort = onnx_runtime::init(&config.models.onnxruntime)?;
+    println!("hotline: loading the engines ...");
+    let engines = Engines::load(&ort, config).context("loading the engines")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = Store::open(&config.store.url)
+            .await
+            .with_context(|| format!("opening the shop database {}", config.store.url))?;
+        if store.products().await?.is_empty() {
+            let shop = seed(&store, DEMO_SEED, DEMO_CUSTOMERS).await?;
+            println!(
+                "hotline: the database was empty; seeded the demo shop ({} customers, {} orders)",
+                shop.customers.len(),
+                shop.orders.len()
+            );
+            if let Some(c) = shop.customers.first() {
+                println!("  for example, call as {} ({})", c.phone, c.name);
+            }
+        }
+        let server = SipServer::start(engines, store.clone(), config.sip.clone())
+            .await
+            .context("starting the SIP server")?;
+        println!(
+            "hotline: answering calls at sip:hotline@{} (UDP and TCP); Ctrl-C stops",
+            server.sip_addr
+        );
+        shutdown_signal().await;
+        println!(
+            "hotline: stopping ({} calls in progress)",
+            server.active_calls()
+        );
+        server.shutdown().await;
+        store.close().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,9 @@
+//! Phone calls: the SIP user agent (signalling, on rsipstack) and the RTP media of each call
+//! (on the sans-IO parts in `hotline_wire`). `server.rs` answers calls and hands each to
+//! `phone_call.rs`, which runs it through the call pipeline with an `RtpTransport`.
+
+pub mod access;
+pub mod phone_call;
+pub mod rtp_ports;
+pub mod rtp_transport;
+pub mod server;

@@ -1,0 +1,245 @@
+//! One phone call from INVITE to BYE: answers with SDP, runs the call pipeline over an
+//! [`RtpTransport`], follows the dialog (re-INVITE for hold and resume, BYE or CANCEL from the
+//! caller) and hangs up with a BYE when the conversation is over.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rsipstack::dialog::DialogId;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{Header, Method, StatusCode};
+use tokio::sync::{broadcast, watch};
+
+use super::rtp_ports::MediaSockets;
+use super::rtp_transport::{MediaDirection, RtpTransport};
+use super::server::ServerContext;
+use crate::call::actor::{CallCommand, CallEvent};
+use crate::call::pipeline::{CallSetup, start_call};
+use crate::dialog::language::Language;
+use crate::dialog::session::Clock;
+use hotline_wire::sdp::{self, Direction, LocalMedia, Negotiated};
+
+/// One of `sip.max_calls`; given back when dropped.
+pub struct CallSlot(Arc<ServerContext>);
+
+impl CallSlot {
+    pub fn take(context: &Arc<ServerContext>) -> Option<CallSlot> {
+        let max = context.config.max_calls;
+        context
+            .active
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| CallSlot(context.clone()))
+    }
+}
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub struct PhoneCallSetup {
+    pub dialog: InviteDialog,
+    pub states: DialogStateReceiver,
+    pub sockets: MediaSockets,
+    pub negotiated: Negotiated,
+    pub caller_id: Option<String>,
+    pub slot: CallSlot,
+}
+
+pub struct PhoneCall {
+    context: Arc<ServerContext>,
+    setup: PhoneCallSetup,
+}
+
+fn media_direction(n: &Negotiated) -> MediaDirection {
+    MediaDirection {
+        remote: SocketAddr::new(n.remote_addr, n.remote_port),
+        send: matches!(n.direction, Direction::SendRecv | Direction::SendOnly)
+            && n.remote_port != 0,
+    }
+}
+
+fn sdp_header() -> Vec<Header> {
+    vec![Header::ContentType("application/sdp".into())]
+}
+
+impl PhoneCall {
+    pub fn new(context: Arc<ServerContext>, setup: PhoneCallSetup) -> PhoneCall {
+        PhoneCall { context, setup }
+    }
+
+    pub async fn run(self) {
+        let PhoneCall { context, setup } = self;
+        let PhoneCallSetup {
+            dialog,
+            mut states,
+            sockets,
+            mut negotiated,
+            caller_id,
+            slot,
+        } = setup;
+        let n = context.calls_total.fetch_add(1, Ordering::SeqCst) + 1;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let call_id = format!("sip-{}-{n}", now.as_millis());
+        let seed = now.as_nanos() as u64 ^ n.rotate_left(32) ^ u64::from(sockets.port);
+        let mut local = LocalMedia {
+            address: context.public_ip,
+            port: sockets.port,
+            session_id: seed >> 16,
+            version: 1,
+        };
+        let (direction_tx, direction_rx) = watch::channel(media_direction(&negotiated));
+        let transport = RtpTransport::new(
+            sockets.rtp,
+            (!negotiated.rtcp_mux).then_some(sockets.rtcp),
+            negotiated.codec,
+            negotiated.telephone_event,
+            direction_rx,
+            seed,
+            format!("hotline@{}", context.public_ip),
+        );
+        let stats = transport.stats();
+
+        // Answer at once: the caller hears the greeting as soon as the pipeline speaks.
+        let answer = sdp::answer(&negotiated, &local);
+        if let Err(e) = dialog.accept(Some(sdp_header()), Some(answer.into_bytes())) {
+            tracing::warn!(call = %call_id, "cannot answer: {e}");
+            return;
+        }
+        let setup = CallSetup {
+            call_id: call_id.clone(),
+            channel: "sip".into(),
+            caller_id: caller_id.clone(),
+            clock: Clock::System,
+            language: Language::En,
+            use_lexicon: true,
+            store: context.store.clone(),
+            record_to: context
+                .config
+                .record_dir
+                .as_ref()
+                .map(|d| d.join(format!("{call_id}.wav"))),
+        };
+        let handle = match start_call(&context.engines, Box::new(transport), setup) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(call = %call_id, "cannot start the call pipeline: {e}");
+                let _ = dialog.bye().await;
+                return;
+            }
+        };
+        tracing::info!(
+            call = %call_id,
+            caller = ?caller_id,
+            codec = negotiated.codec.name(),
+            "call answered"
+        );
+        let commands = handle.commands.clone();
+        let mut events = handle.subscribe();
+        let dialog_id = dialog.id();
+        let mut far_end_gone = false;
+        loop {
+            tokio::select! {
+                state = states.recv() => {
+                    let Some(state) = state else { break };
+                    match state {
+                        DialogState::Updated(_, request, handle) if request.method == Method::Invite => {
+                            // A re-INVITE: hold, resume, or the media moved.
+                            let offer = std::str::from_utf8(request.body()).ok().map(str::trim).unwrap_or("");
+                            if offer.is_empty() {
+                                local.version += 1;
+                                let _ = handle.respond(StatusCode::OK, Some(sdp_header()), Some(sdp::answer(&negotiated, &local).into_bytes())).await;
+                                continue;
+                            }
+                            match sdp::parse(offer).and_then(|o| sdp::negotiate(&o)) {
+                                Ok(n) if n.codec == negotiated.codec => {
+                                    tracing::info!(call = %call_id, on_hold = n.on_hold, "re-INVITE");
+                                    negotiated = n;
+                                    local.version += 1;
+                                    let _ = direction_tx.send(media_direction(&negotiated));
+                                    let _ = handle.respond(StatusCode::OK, Some(sdp_header()), Some(sdp::answer(&negotiated, &local).into_bytes())).await;
+                                }
+                                Ok(_) => {
+                                    let _ = handle.respond(StatusCode::NotAcceptableHere, Some(vec![Header::Warning("305 hotline \"the codec cannot change mid-call\"".into())]), None).await;
+                                }
+                                Err(e) => {
+                                    let _ = handle.respond(StatusCode::NotAcceptableHere, Some(vec![Header::Warning(format!("399 hotline \"{e}\"").into())]), None).await;
+                                }
+                            }
+                        }
+                        DialogState::Updated(_, _, handle)
+                        | DialogState::Options(_, _, handle)
+                        | DialogState::Info(_, _, handle)
+                        | DialogState::Notify(_, _, handle) => {
+                            handle.reply(StatusCode::OK).await.ok();
+                        }
+                        DialogState::Refer(_, _, handle)
+                        | DialogState::Message(_, _, handle)
+                        | DialogState::Publish(_, _, handle) => {
+                            handle.reply(StatusCode::Forbidden).await.ok();
+                        }
+                        DialogState::Terminated(_, reason) => {
+                            tracing::info!(call = %call_id, "dialog ended: {}", describe(&reason));
+                            far_end_gone = true;
+                            let _ = commands.send(CallCommand::Hangup).await;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                event = events.recv() => {
+                    match event {
+                        Ok(CallEvent::Ended(end)) => {
+                            tracing::info!(call = %call_id, "call over: {end:?}");
+                            break;
+                        }
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            }
+        }
+        // The media side stops with the signalling.
+        drop(direction_tx);
+        if !far_end_gone && let Err(e) = dialog.bye().await {
+            tracing::debug!(call = %call_id, "BYE: {e}");
+        }
+        let report = handle.finished().await;
+        let s = stats.snapshot();
+        tracing::info!(
+            call = %call_id,
+            rtp_sent = s.sent,
+            rtp_received = s.received,
+            rejected = s.rejected,
+            lost_frames = s.lost_frames,
+            dtmf = s.dtmf,
+            turns = report.as_ref().map_or(0, |r| r.latencies.len()),
+            "call finished"
+        );
+        remove(&context, &dialog_id);
+        drop(slot);
+    }
+}
+
+fn remove(context: &ServerContext, id: &DialogId) {
+    context.dialogs.remove_dialog(id);
+}
+
+fn describe(reason: &TerminatedReason) -> String {
+    match reason {
+        TerminatedReason::UacBye => "the caller hung up".into(),
+        TerminatedReason::UacCancel => "the caller cancelled".into(),
+        TerminatedReason::Timeout => "no ACK (timeout)".into(),
+        TerminatedReason::UasBye => "we hung up".into(),
+        other => format!("{other:?}"),
+    }
+}
