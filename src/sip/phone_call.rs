@@ -218,6 +218,8 @@ impl PhoneCall {
         tracing::info!(
             call = %call_id,
             rtp_sent = s.sent,
+            speech_sent = s.speech_sent,
+            first_speech_ms = s.first_speech.map_or(-1, |d| d.as_millis() as i64),
             rtp_received = s.received,
             rejected = s.rejected,
             lost_frames = s.lost_frames,

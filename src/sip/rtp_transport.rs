@@ -43,6 +43,10 @@ pub struct MediaDirection {
 #[derive(Debug, Clone, Default)]
 pub struct RtpStats {
     pub sent: u64,
+    /// Packets that carried the assistant's voice.
+    pub speech_sent: u64,
+    /// From the first frame time to the first packet of the assistant's voice (the greeting).
+    pub first_speech: Option<Duration>,
     pub received: u64,
     pub rejected: u64,
     pub dtmf: u64,
@@ -177,6 +181,7 @@ impl MediaTransport for RtpTransport {
                     biased;
                     changed = io.hangup.changed() => {
                         if changed.is_err() || *io.hangup.borrow() {
+                            update_stats(&this.stats, &rx.jitter);
                             rtcp::write_bye(tx.ssrc, &mut packet);
                             send_rtcp(&this, &rx, media, &packet).await;
                             io.inbound.close();
@@ -186,6 +191,7 @@ impl MediaTransport for RtpTransport {
                     changed = direction.changed() => {
                         if changed.is_err() {
                             // Signalling is gone: the call is over.
+                            update_stats(&this.stats, &rx.jitter);
                             io.inbound.close();
                             return Ok(());
                         }
@@ -210,7 +216,14 @@ impl MediaTransport for RtpTransport {
                             let header = tx.next(payload_type, frame_samples, out.speech, out.payload.len());
                             rtp::write(&header, &out.payload, &mut packet);
                             match this.rtp.send_to(&packet, rx.latch.target()).await {
-                                Ok(_) => this.stats.lock().sent += 1,
+                                Ok(_) => {
+                                    let mut s = this.stats.lock();
+                                    s.sent += 1;
+                                    if out.speech {
+                                        s.speech_sent += 1;
+                                        s.first_speech.get_or_insert_with(|| start.elapsed());
+                                    }
+                                }
                                 Err(e) => tracing::debug!("RTP send: {e}"),
                             }
                         } else {
@@ -264,15 +277,19 @@ impl MediaTransport for RtpTransport {
                         });
                         rtcp::write_report(tx.ssrc, sender, block.as_ref(), &this.cname, &mut packet);
                         send_rtcp(&this, &rx, media, &packet).await;
-                        let js = rx.jitter.stats();
-                        let mut s = this.stats.lock();
-                        s.lost_frames = js.lost_frames;
-                        s.late = js.late;
+                        update_stats(&this.stats, &rx.jitter);
                     }
                 }
             }
         })
     }
+}
+
+fn update_stats(stats: &RtpStatsHandle, jitter: &JitterBuffer) {
+    let js = jitter.stats();
+    let mut s = stats.lock();
+    s.lost_frames = js.lost_frames;
+    s.late = js.late;
 }
 
 async fn recv_rtcp(socket: Option<&UdpSocket>, buf: &mut [u8]) -> Option<usize> {

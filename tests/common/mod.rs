@@ -4,6 +4,8 @@
 //! the command that fixes it, never a silent skip.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod sip;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
