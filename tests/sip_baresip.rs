@@ -120,17 +120,29 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
         .flatten()
         .map(|e| e.path())
         .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
-        .unwrap_or_else(|| panic!("baresip recorded nothing in {}:\n{baresip_log}", heard.display()));
+        .unwrap_or_else(|| {
+            panic!(
+                "baresip recorded nothing in {}:\n{baresip_log}",
+                heard.display()
+            )
+        });
     let out = common::hotline(
         &["transcribe", recording.to_str().unwrap()],
         &[],
         Duration::from_secs(180),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let transcript = stdout.lines().last().unwrap_or("").to_lowercase();
     eprintln!("baresip heard: {transcript}");
-    assert!(transcript.contains("alice"), "no greeting by name: {transcript}");
+    assert!(
+        transcript.contains("alice"),
+        "no greeting by name: {transcript}"
+    );
     assert!(
         transcript.contains("delivered") && transcript.contains("november"),
         "the answer did not give the order's status: {transcript}"
@@ -145,6 +157,8 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
         .unwrap_or_else(|| panic!("the question was not heard: {turns:?}"));
     let edge = asked.end_to_end_ms.expect("latency measured");
     let answer = asked.answer_ms.expect("answer latency measured");
-    eprintln!("RTP edge: last packet of the question to our first packet back {edge} ms, to the answer {answer} ms");
+    eprintln!(
+        "RTP edge: last packet of the question to our first packet back {edge} ms, to the answer {answer} ms"
+    );
     assert!(edge > 0 && answer >= edge && answer < 6000, "{asked:?}");
 }

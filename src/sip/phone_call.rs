@@ -141,6 +141,7 @@ impl PhoneCall {
             call = %call_id,
             caller = ?caller_id,
             codec = negotiated.codec.name(),
+            rtp_port = local.port,
             "call answered"
         );
         let commands = handle.commands.clone();
