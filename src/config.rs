@@ -54,6 +54,9 @@ pub struct SipConfig {
     pub allow: Vec<String>,
     /// Where each call's stereo recording is written (none: not recorded).
     pub record_dir: Option<PathBuf>,
+    /// Where `transfer_to_human` sends the caller (a blind transfer by REFER), e.g.
+    /// `sip:support@pbx.example.com`. None: the assistant says a colleague will call back.
+    pub agent_uri: Option<String>,
 }
 
 impl Default for SipConfig {
@@ -67,6 +70,7 @@ impl Default for SipConfig {
             retry_after_s: 30,
             allow: Vec::new(),
             record_dir: None,
+            agent_uri: None,
         }
     }
 }
@@ -311,6 +315,13 @@ impl SipConfig {
             problems.push(format!(
                 "sip.max_calls must be between 1 and 1000, not {}",
                 self.max_calls
+            ));
+        }
+        if let Some(uri) = &self.agent_uri
+            && !(uri.starts_with("sip:") || uri.starts_with("sips:") || uri.starts_with("tel:"))
+        {
+            problems.push(format!(
+                "sip.agent_uri must be a sip:, sips: or tel: URI, not {uri:?}"
             ));
         }
         for net in &self.allow {

@@ -1,7 +1,8 @@
 //! Phone calls from SIPp (Debian `sip-tester`), a real SIP peer, to `hotline serve` on
 //! loopback: an OPTIONS probe; a customer's call that asks where their order is (speech the
 //! test synthesizes with espeak-ng and plays as PCMA RTP from a pcap), keys a digit (RFC 2833,
-//! SIPp's own pcap), holds and resumes (re-INVITE), and hangs up; then 30 concurrent calls at
+//! SIPp's own pcap), holds and resumes (re-INVITE), and hangs up; a caller who asks for a person
+//! and is transferred (REFER, NOTIFY, BYE); then 30 concurrent calls at
 //! 5 calls a second, each answered with the greeting. Memory per call and the latency spread
 //! are printed (README, "Phone calls"). One test: the calls are timed on the real clock and
 //! must not share the CPU with another server.
@@ -56,7 +57,13 @@ fn sipp_calls_flow_key_hold_and_load() {
     common::model("ggml-base.bin");
     let mut serve = Serve::start(
         &common::root().join(SCENARIO),
-        &[("HOTLINE_SIP_MAX_CALLS", (LOAD_CALLS + 2).to_string())],
+        &[
+            ("HOTLINE_SIP_MAX_CALLS", (LOAD_CALLS + 2).to_string()),
+            (
+                "HOTLINE_SIP_AGENT_URI",
+                "sip:agent@127.0.0.1:5999".to_string(),
+            ),
+        ],
     );
     let dir = tempfile::tempdir().unwrap();
     let port = common::sip::free_sip_port().to_string();
@@ -154,6 +161,35 @@ fn sipp_calls_flow_key_hold_and_load() {
         .any(|t| t.text.contains("delivered"));
     assert!(answered, "no reply gave the order's status: {turns:?}");
 
+    // The caller asks for a person: a blind transfer to the agent, the summary in a header.
+    let ask = CallerVoice::default()
+        .synthesize("Let me talk to a person, please.", 8000)
+        .expect("espeak-ng speaks");
+    write_pcap(
+        &dir.path().join("speech.pcap"),
+        &g711_frames(&ask, Law::ALaw),
+        8,
+    );
+    let out = run_sipp(
+        dir.path(),
+        &[
+            sipp_args(&serve, &port, "transfer.xml"),
+            vec!["-key".into(), "caller".into(), CALLER.into()],
+            vec!["-m".into(), "1".into()],
+        ]
+        .concat(),
+        Duration::from_secs(90),
+    );
+    assert_ok(&out, dir.path(), &serve);
+    serve.wait_finished(2, Duration::from_secs(30));
+    assert!(
+        serve
+            .log()
+            .contains("transferred to sip:agent@127.0.0.1:5999"),
+        "{}",
+        serve.log()
+    );
+
     // Load: 30 calls at once, 5 new a second, each hears the greeting.
     let idle_kib = serve.rss_kib();
     let started = Instant::now();
@@ -173,8 +209,8 @@ fn sipp_calls_flow_key_hold_and_load() {
     }
     let out = runner.join().unwrap();
     assert_ok(&out, dir.path(), &serve);
-    let calls = serve.wait_finished(1 + LOAD_CALLS, Duration::from_secs(60));
-    let load: Vec<_> = calls[1..].to_vec();
+    let calls = serve.wait_finished(2 + LOAD_CALLS, Duration::from_secs(60));
+    let load: Vec<_> = calls[2..].to_vec();
     let mut first_speech: Vec<f64> = Vec::new();
     for c in &load {
         assert!(field(c, "speech_sent") > 0, "a call heard nothing: {c:?}");

@@ -148,6 +148,7 @@ impl PhoneCall {
         let mut events = handle.subscribe();
         let dialog_id = dialog.id();
         let mut far_end_gone = false;
+        let mut transfer: Option<String> = None;
         loop {
             tokio::select! {
                 state = states.recv() => {
@@ -199,6 +200,10 @@ impl PhoneCall {
                 }
                 event = events.recv() => {
                     match event {
+                        Ok(CallEvent::Tool { record, .. }) if record.name == "transfer_to_human" => {
+                            let summary = record.args["summary"].as_str().unwrap_or_default();
+                            transfer = Some(summary.to_string());
+                        }
                         Ok(CallEvent::Ended(end)) => {
                             tracing::info!(call = %call_id, "call over: {end:?}");
                             break;
@@ -211,6 +216,11 @@ impl PhoneCall {
         }
         // The media side stops with the signalling.
         drop(direction_tx);
+        if !far_end_gone
+            && let (Some(summary), Some(agent)) = (&transfer, &context.config.agent_uri)
+        {
+            far_end_gone = blind_transfer(&dialog, &mut states, agent, summary, &call_id).await;
+        }
         if !far_end_gone && let Err(e) = dialog.bye().await {
             tracing::debug!(call = %call_id, "BYE: {e}");
         }
@@ -233,6 +243,103 @@ impl PhoneCall {
     }
 }
 
+/// How long the caller's phone has to report the transfer's outcome.
+const TRANSFER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A header value of at most `max` bytes with no line breaks or control characters.
+fn header_safe(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut end = clean.len().min(max);
+    while !clean.is_char_boundary(end) {
+        end -= 1;
+    }
+    clean[..end].trim().to_string()
+}
+
+/// The status code of a `message/sipfrag` body ("SIP/2.0 200 OK").
+fn sipfrag_status(body: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.lines()
+        .next()?
+        .strip_prefix("SIP/2.0 ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A blind transfer (RFC 5589): REFER the caller's phone to `agent` with the summary in an
+/// `X-Hotline-Summary` header, wait for its NOTIFY that the new call is up. Returns whether
+/// the caller's side has already ended the dialog (nothing left to hang up). On refusal the
+/// call is hung up; the summary stays in the call record for a callback.
+async fn blind_transfer(
+    dialog: &InviteDialog,
+    states: &mut DialogStateReceiver,
+    agent: &str,
+    summary: &str,
+    call_id: &str,
+) -> bool {
+    let headers = vec![
+        Header::Other("X-Hotline-Summary".into(), header_safe(summary, 600)),
+        Header::Other("X-Hotline-Call".into(), call_id.to_string()),
+    ];
+    match dialog
+        .refer(format!("<{agent}>"), Some(headers), None)
+        .await
+    {
+        Ok(Some(response))
+            if response.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {}
+        Ok(Some(response)) => {
+            tracing::warn!(call = %call_id, "the caller's phone refused the transfer ({}); hanging up, the summary is in the call record", response.status_code);
+            return false;
+        }
+        Ok(None) | Err(_) => {
+            tracing::warn!(call = %call_id, "no answer to the transfer; hanging up, the summary is in the call record");
+            return false;
+        }
+    }
+    let deadline = tokio::time::Instant::now() + TRANSFER_WAIT;
+    loop {
+        let state = match tokio::time::timeout_at(deadline, states.recv()).await {
+            Ok(Some(state)) => state,
+            Ok(None) => return true,
+            Err(_) => {
+                tracing::warn!(call = %call_id, "the transfer's outcome never came; hanging up");
+                return false;
+            }
+        };
+        match state {
+            DialogState::Notify(_, request, handle) => {
+                handle.reply(StatusCode::OK).await.ok();
+                match sipfrag_status(request.body()) {
+                    Some(code) if (200..300).contains(&code) => {
+                        tracing::info!(call = %call_id, "transferred to {agent}");
+                        return false;
+                    }
+                    Some(code) if code >= 300 => {
+                        tracing::warn!(call = %call_id, "the transfer to {agent} failed ({code}); hanging up");
+                        return false;
+                    }
+                    _ => {}
+                }
+            }
+            DialogState::Terminated(..) => {
+                tracing::info!(call = %call_id, "transferred to {agent} (the caller's side hung up)");
+                return true;
+            }
+            DialogState::Updated(_, _, handle)
+            | DialogState::Options(_, _, handle)
+            | DialogState::Info(_, _, handle) => {
+                handle.reply(StatusCode::OK).await.ok();
+            }
+            _ => {}
+        }
+    }
+}
+
 fn remove(context: &ServerContext, id: &DialogId) {
     context.dialogs.remove_dialog(id);
 }
@@ -244,5 +351,24 @@ fn describe(reason: &TerminatedReason) -> String {
         TerminatedReason::Timeout => "no ACK (timeout)".into(),
         TerminatedReason::UasBye => "we hung up".into(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_fit_in_one_header_line() {
+        assert_eq!(header_safe("a\r\nb: c\u{7}", 100), "a  b: c");
+        assert_eq!(header_safe("ééé", 3), "é");
+    }
+
+    #[test]
+    fn sipfrag_bodies_give_their_status() {
+        assert_eq!(sipfrag_status(b"SIP/2.0 200 OK\r\n"), Some(200));
+        assert_eq!(sipfrag_status(b"SIP/2.0 100 Trying"), Some(100));
+        assert_eq!(sipfrag_status(b"garbage"), None);
+        assert_eq!(sipfrag_status(&[0xff, 0xfe]), None);
     }
 }
