@@ -52,11 +52,47 @@ pub struct SipConfig {
     pub retry_after_s: u32,
     /// Sources (IPs or CIDR ranges) allowed to place calls; empty: anyone.
     pub allow: Vec<String>,
+    /// Accounts that may place calls with digest authentication (a trunk's or PBX's
+    /// credentials). With none, calls need no password. With `allow` too, listed sources call
+    /// without a password and the rest must authenticate.
+    pub accounts: Vec<SipAccount>,
+    /// The realm of the digest challenges.
+    pub realm: String,
     /// Where each call's stereo recording is written (none: not recorded).
     pub record_dir: Option<PathBuf>,
+    /// Register with a PBX as an extension (calls then come through the PBX).
+    pub register: Option<SipRegister>,
     /// Where `transfer_to_human` sends the caller (a blind transfer by REFER), e.g.
     /// `sip:support@pbx.example.com`. None: the assistant says a colleague will call back.
     pub agent_uri: Option<String>,
+}
+
+/// `[sip.register]`: the extension hotline registers as.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SipRegister {
+    /// The registrar, e.g. `sip:pbx.example.com:5060`.
+    pub registrar: String,
+    /// The extension (the user part of the address of record).
+    pub user: String,
+    pub password: String,
+    /// Digest user name when the PBX gives one apart from the extension.
+    pub auth_user: Option<String>,
+    /// Requested binding lifetime; hotline refreshes at 75% of what the registrar grants.
+    #[serde(default = "default_register_expires")]
+    pub expires_s: u32,
+}
+
+fn default_register_expires() -> u32 {
+    300
+}
+
+/// A user name and password for digest authentication.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SipAccount {
+    pub user: String,
+    pub password: String,
 }
 
 impl Default for SipConfig {
@@ -69,8 +105,11 @@ impl Default for SipConfig {
             max_calls: 8,
             retry_after_s: 30,
             allow: Vec::new(),
+            accounts: Vec::new(),
+            realm: "hotline".into(),
             record_dir: None,
             agent_uri: None,
+            register: None,
         }
     }
 }
@@ -323,6 +362,28 @@ impl SipConfig {
             problems.push(format!(
                 "sip.agent_uri must be a sip:, sips: or tel: URI, not {uri:?}"
             ));
+        }
+        if let Some(r) = &self.register {
+            if !(r.registrar.starts_with("sip:") || r.registrar.starts_with("sips:")) {
+                problems.push(format!(
+                    "sip.register.registrar must be a sip: URI, not {:?}",
+                    r.registrar
+                ));
+            }
+            if !(30..=86_400).contains(&r.expires_s) {
+                problems.push(format!(
+                    "sip.register.expires_s must be between 30 and 86400, not {}",
+                    r.expires_s
+                ));
+            }
+        }
+        for account in &self.accounts {
+            if account.user.is_empty() || account.password.len() < 8 {
+                problems.push(format!(
+                    "sip.accounts: {:?} needs a user name and a password of 8 characters or more",
+                    account.user
+                ));
+            }
         }
         for net in &self.allow {
             if crate::sip::access::IpNet::parse(net).is_none() {

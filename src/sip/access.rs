@@ -58,6 +58,10 @@ impl Allowlist {
         Allowlist(entries.iter().filter_map(|e| IpNet::parse(e)).collect())
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn allows(&self, ip: Option<IpAddr>) -> bool {
         if self.0.is_empty() {
             return true;

@@ -3,7 +3,9 @@
 //! `phone_call.rs`, which runs it through the call pipeline with an `RtpTransport`.
 
 pub mod access;
+pub mod digest;
 pub mod phone_call;
+pub mod registration;
 pub mod rtp_ports;
 pub mod rtp_transport;
 pub mod server;

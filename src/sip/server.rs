@@ -2,7 +2,8 @@
 //! retransmissions and dialogs), answers INVITEs with an SDP answer and hands each call to a
 //! [`PhoneCall`](super::phone_call) task. In-dialog requests (ACK, BYE, re-INVITE, NOTIFY) go
 //! to their dialog; out-of-dialog OPTIONS are answered; other methods get 405; calls beyond
-//! the limit get 503 with Retry-After; sources off the allowlist get 403.
+//! the limit get 503 with Retry-After. Who may call: sources on `sip.allow`, and/or callers
+//! who answer a digest challenge for one of `sip.accounts` (401, then 403 for a wrong one).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::access::Allowlist;
+use super::digest::{Account, DigestAuth, DigestError};
 use super::phone_call::{CallSlot, PhoneCall, PhoneCallSetup};
 use super::rtp_ports::RtpPorts;
 use crate::call::engines::Engines;
@@ -110,6 +112,7 @@ impl SipServer {
             .incoming_transactions()
             .map_err(SipError::Endpoint)?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let endpoint_inner = endpoint.inner.clone();
         let context = Arc::new(ServerContext {
             ports: RtpPorts::new(listen.ip(), config.rtp_port_min, config.rtp_port_max),
             engines,
@@ -128,6 +131,13 @@ impl SipServer {
                 _ = serve_cancel.cancelled() => {}
             }
         });
+        if let Some(register) = context.config.register.clone() {
+            tokio::spawn(super::registration::keep_registered(
+                endpoint_inner,
+                register,
+                cancel.child_token(),
+            ));
+        }
         let task = tokio::spawn(accept_loop(context.clone(), incoming));
         tracing::info!("SIP listening on {sip_addr} (UDP and TCP), media from {public_ip}");
         Ok(SipServer {
@@ -178,11 +188,72 @@ async fn reply(tx: &mut Transaction, code: StatusCode, headers: Vec<Header>) {
     }
 }
 
+/// Who may place calls: the allowlist and the digest accounts (see `SipConfig::accounts`).
+struct Gate {
+    allow: Allowlist,
+    auth: Option<DigestAuth>,
+    started: std::time::Instant,
+}
+
+enum Admission {
+    Admit,
+    Challenge(String),
+    Refuse(String),
+}
+
+impl Gate {
+    fn new(config: &SipConfig) -> Gate {
+        let accounts: Vec<Account> = config
+            .accounts
+            .iter()
+            .map(|a| Account {
+                user: a.user.clone(),
+                password: a.password.clone(),
+            })
+            .collect();
+        let secret = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64
+            ^ u64::from(std::process::id()).rotate_left(40);
+        Gate {
+            allow: Allowlist::new(&config.allow),
+            auth: (!accounts.is_empty())
+                .then(|| DigestAuth::new(config.realm.clone(), accounts, secret)),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Whether an INVITE may place a call.
+    fn admit(&self, tx: &Transaction) -> Admission {
+        let source = source_ip(tx);
+        if !self.allow.is_empty() && self.allow.allows(source) {
+            return Admission::Admit;
+        }
+        let Some(auth) = &self.auth else {
+            return if self.allow.is_empty() {
+                Admission::Admit
+            } else {
+                Admission::Refuse(format!("{source:?} is not on sip.allow"))
+            };
+        };
+        let now = self.started.elapsed().as_secs();
+        let header = tx.original.authorization_header().map(|h| h.value());
+        match auth.verify(header, &tx.original.method.to_string(), now) {
+            Ok(_) => Admission::Admit,
+            Err(DigestError::Missing | DigestError::StaleNonce) => {
+                Admission::Challenge(auth.challenge(now))
+            }
+            Err(e) => Admission::Refuse(format!("{source:?}: {e}")),
+        }
+    }
+}
+
 async fn accept_loop(
     context: Arc<ServerContext>,
     mut incoming: rsipstack::transaction::TransactionReceiver,
 ) {
-    let allow = Allowlist::new(&context.config.allow);
+    let gate = Gate::new(&context.config);
     while let Some(mut tx) = incoming.recv().await {
         if has_to_tag(&tx) {
             // In-dialog: ACK, BYE, re-INVITE, NOTIFY, INFO, OPTIONS of a call we hold.
@@ -199,17 +270,22 @@ async fn accept_loop(
             }
             continue;
         }
-        if !allow.allows(source_ip(&tx)) {
-            tracing::warn!(
-                "refused a {} from {:?}: not on sip.allow",
-                tx.original.method,
-                source_ip(&tx)
-            );
-            reply(&mut tx, StatusCode::Forbidden, vec![]).await;
-            continue;
-        }
         match tx.original.method {
-            Method::Invite => on_invite(&context, tx).await,
+            Method::Invite => match gate.admit(&tx) {
+                Admission::Admit => on_invite(&context, tx).await,
+                Admission::Challenge(challenge) => {
+                    reply(
+                        &mut tx,
+                        StatusCode::Unauthorized,
+                        vec![Header::WwwAuthenticate(challenge.into())],
+                    )
+                    .await
+                }
+                Admission::Refuse(why) => {
+                    tracing::warn!("refused a call: {why}");
+                    reply(&mut tx, StatusCode::Forbidden, vec![]).await
+                }
+            },
             Method::Options => {
                 reply(
                     &mut tx,

@@ -39,6 +39,12 @@ impl Serve {
     /// Loads the fixture of `scenario` (a YAML file) into a fresh SQLite shop and starts the
     /// server on it with `env` on top (e.g. `HOTLINE_SIP_MAX_CALLS`).
     pub fn start(scenario: &Path, env: &[(&str, String)]) -> Serve {
+        Serve::start_with(scenario, env, "")
+    }
+
+    /// The same with a `hotline.toml` holding `toml` (for what the environment cannot set:
+    /// accounts, `[sip.register]`).
+    pub fn start_with(scenario: &Path, env: &[(&str, String)], toml: &str) -> Serve {
         let dir = tempfile::tempdir().expect("a temp dir");
         let db = dir.path().join("shop.db");
         let db_url = format!("sqlite://{}?mode=rwc", db.display());
@@ -60,6 +66,11 @@ impl Serve {
         let log = dir.path().join("serve.log");
         let log_file = File::create(&log).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_hotline"));
+        if !toml.is_empty() {
+            let config = dir.path().join("hotline.toml");
+            std::fs::write(&config, toml).unwrap();
+            command.arg("--config").arg(config);
+        }
         command
             .arg("serve")
             .current_dir(super::root())
