@@ -60,6 +60,9 @@ pub struct SipConfig {
     pub realm: String,
     /// Where each call's stereo recording is written (none: not recorded).
     pub record_dir: Option<PathBuf>,
+    /// A call whose far end sends no RTP or RTCP for this long (and is not holding the call)
+    /// is hung up: a phone that vanished without a BYE. 0: never.
+    pub media_timeout_s: u64,
     /// Register with a PBX as an extension (calls then come through the PBX).
     pub register: Option<SipRegister>,
     /// Where `transfer_to_human` sends the caller (a blind transfer by REFER), e.g.
@@ -108,6 +111,7 @@ impl Default for SipConfig {
             accounts: Vec::new(),
             realm: "hotline".into(),
             record_dir: None,
+            media_timeout_s: 60,
             agent_uri: None,
             register: None,
         }

@@ -1,5 +1,5 @@
 //! Phone calls from SIPp (Debian `sip-tester`), a real SIP peer, to `hotline serve` on
-//! loopback: an OPTIONS probe; a customer's call that asks where their order is (speech the
+//! loopback: an OPTIONS probe over UDP and TCP; a customer's call that asks where their order is (speech the
 //! test synthesizes with espeak-ng and plays as PCMA RTP from a pcap), keys a digit (RFC 2833,
 //! SIPp's own pcap), holds and resumes (re-INVITE), and hangs up; a caller who asks for a person
 //! and is transferred (REFER, NOTIFY, BYE); then 30 concurrent calls at
@@ -68,17 +68,19 @@ fn sipp_calls_flow_key_hold_and_load() {
     let dir = tempfile::tempdir().unwrap();
     let port = common::sip::free_sip_port().to_string();
 
-    // A trunk's OPTIONS probe.
-    let out = run_sipp(
-        dir.path(),
-        &[
-            sipp_args(&serve, &port, "options.xml"),
-            vec!["-m".into(), "1".into()],
-        ]
-        .concat(),
-        Duration::from_secs(30),
-    );
-    assert_ok(&out, dir.path(), &serve);
+    // A trunk's OPTIONS probe, over UDP and over TCP.
+    for transport in ["u1", "t1"] {
+        let out = run_sipp(
+            dir.path(),
+            &[
+                sipp_args(&serve, &port, "options.xml"),
+                vec!["-m".into(), "1".into(), "-t".into(), transport.into()],
+            ]
+            .concat(),
+            Duration::from_secs(30),
+        );
+        assert_ok(&out, dir.path(), &serve);
+    }
 
     // The customer's call.
     let speech = CallerVoice::default()

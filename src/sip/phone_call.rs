@@ -106,6 +106,10 @@ impl PhoneCall {
             direction_rx,
             seed,
             format!("hotline@{}", context.public_ip),
+        )
+        .with_media_timeout(
+            (context.config.media_timeout_s > 0)
+                .then(|| std::time::Duration::from_secs(context.config.media_timeout_s)),
         );
         let stats = transport.stats();
 

@@ -81,6 +81,7 @@ pub struct RtpTransport {
     stats: RtpStatsHandle,
     seed: u64,
     cname: String,
+    media_timeout: Option<Duration>,
 }
 
 impl RtpTransport {
@@ -104,7 +105,14 @@ impl RtpTransport {
             stats: RtpStatsHandle::default(),
             seed,
             cname,
+            media_timeout: None,
         }
+    }
+
+    /// Hang up when the far end sends nothing for this long while not holding the call.
+    pub fn with_media_timeout(mut self, timeout: Option<Duration>) -> RtpTransport {
+        self.media_timeout = timeout;
+        self
     }
 
     pub fn stats(&self) -> RtpStatsHandle {
@@ -139,6 +147,8 @@ struct Receiver {
     noise: crate::rng::SplitMix64,
     /// Middle 32 bits of the last sender report's NTP time and when it came (for RTCP).
     last_sr: Option<(u32, Instant)>,
+    /// When the far end was last heard from (RTP or RTCP), or the call started / resumed.
+    last_heard: Instant,
 }
 
 impl MediaTransport for RtpTransport {
@@ -163,6 +173,7 @@ impl MediaTransport for RtpTransport {
                 lost_run: CONCEAL_FRAMES,
                 noise: crate::rng::SplitMix64::new(this.seed ^ 0x5eed),
                 last_sr: None,
+                last_heard: start,
             };
             let mut tx = RtpSender::new(this.seed);
             let mut media = initial;
@@ -197,8 +208,19 @@ impl MediaTransport for RtpTransport {
                         }
                         media = *direction.borrow();
                         rx.latch.resignal(media.remote);
+                        rx.last_heard = Instant::now();
                     }
                     _ = ticker.tick() => {
+                        if let Some(limit) = this.media_timeout
+                            && media.send
+                            && rx.last_heard.elapsed() > limit
+                        {
+                            update_stats(&this.stats, &rx.jitter);
+                            io.inbound.close();
+                            let reason = format!("no media from the caller for {} s", limit.as_secs());
+                            let _ = io.events.send(TransportEvent::Hangup { reason }).await;
+                            return Ok(());
+                        }
                         // In: one frame from the jitter buffer.
                         let media_time = format.frame * frame_no as u32;
                         // `received` is when the packet arrived: the pipeline's turn latency is
@@ -337,6 +359,7 @@ fn on_rtp(
         this.stats.lock().rejected += 1;
         return None;
     }
+    rx.last_heard = Instant::now();
     let mut s = this.stats.lock();
     s.received += 1;
     if event {
@@ -361,6 +384,7 @@ fn on_rtcp(stats: &RtpStatsHandle, rx: &mut Receiver, datagram: &[u8]) {
         stats.lock().rejected += 1;
         return;
     };
+    rx.last_heard = Instant::now();
     let mut s = stats.lock();
     s.rtcp_received += 1;
     for p in packets {
@@ -431,11 +455,186 @@ fn next_inbound(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc::sync_channel;
+
+    use tokio::sync::{broadcast, mpsc};
+    use tokio::time::timeout;
+
     use super::*;
+    use crate::call::inbound::{Received, inbound_queue};
+    use crate::call::playout::{Playout, PlayoutFlags};
+    use crate::call::recording::Recorder;
+    use hotline_wire::telephone_event::key_press;
 
     #[test]
     fn ntp_time_is_after_1900_by_the_right_offset() {
         let secs = ntp_now() >> 32;
         assert!(secs > 2_208_988_800 + 1_700_000_000);
+    }
+
+    async fn recv_rtp(socket: &UdpSocket, within: Duration) -> Option<(Vec<u8>, SocketAddr)> {
+        let mut buf = [0u8; 2048];
+        loop {
+            let (len, from) = timeout(within, socket.recv_from(&mut buf))
+                .await
+                .ok()?
+                .ok()?;
+            if !rtp::looks_like_rtcp(&buf[..len]) {
+                return Some((buf[..len].to_vec(), from));
+            }
+        }
+    }
+
+    fn packet(seq: u16, pt: u8, payload: &[u8], timestamp: u32, marker: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let header = rtp::RtpHeader {
+            marker,
+            payload_type: pt,
+            sequence: seq,
+            timestamp,
+            ssrc: 0xcafe,
+        };
+        rtp::write(&header, payload, &mut out);
+        out
+    }
+
+    /// The transport on real loopback sockets, with a "phone" that is behind a NAT (it sends
+    /// from another port than its SDP named): pacing, symmetric RTP, reordering, DTMF, hold,
+    /// and the media timeout.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn paces_latches_reorders_takes_keys_holds_and_times_out() {
+        let signalled = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let phone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let ours = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let our_addr = ours.local_addr().unwrap();
+        let (direction_tx, direction_rx) = watch::channel(MediaDirection {
+            remote: signalled.local_addr().unwrap(),
+            send: true,
+        });
+        let transport = RtpTransport::new(
+            ours,
+            None,
+            G711::ALaw,
+            Some(101),
+            direction_rx,
+            7,
+            "t".into(),
+        )
+        .with_media_timeout(Some(Duration::from_secs(1)));
+        let stats = transport.stats();
+        let format = transport.format();
+        let (inbound_tx, inbound_rx) = inbound_queue(200);
+        let (events_tx, mut events) = mpsc::channel(32);
+        let (_speech_tx, speech_rx) = sync_channel(4);
+        let (playout_tx, _playout_rx) = mpsc::channel(16);
+        let (echo_tx, _echo_rx) = sync_channel(1024);
+        let (listen_tx, _) = broadcast::channel(4);
+        let playout = Playout::new(
+            format,
+            speech_rx,
+            playout_tx,
+            echo_tx,
+            Arc::new(std::sync::Mutex::new(Recorder::new(
+                8000,
+                Duration::from_secs(5),
+            ))),
+            listen_tx,
+            Arc::new(PlayoutFlags::default()),
+        );
+        let (_hangup_tx, hangup_rx) = watch::channel(false);
+        let io = TransportIo {
+            inbound: inbound_tx,
+            events: events_tx,
+            playout,
+            hangup: hangup_rx,
+        };
+        let task = tokio::spawn(Box::new(transport).run(io));
+
+        // Before any media arrives, packets go where the SDP said, 20 ms of PCMA apart.
+        let mut last: Option<rtp::RtpHeader> = None;
+        for _ in 0..5 {
+            let (bytes, from) = recv_rtp(&signalled, Duration::from_millis(500))
+                .await
+                .expect("paced RTP");
+            assert_eq!(from, our_addr);
+            let p = rtp::parse(&bytes).unwrap();
+            assert_eq!((p.header.payload_type, p.payload.len()), (8, 160));
+            if let Some(prev) = last {
+                assert_eq!(p.header.sequence, prev.sequence.wrapping_add(1));
+                assert_eq!(p.header.timestamp, prev.timestamp.wrapping_add(160));
+            }
+            last = Some(p.header);
+        }
+
+        // The phone sends six frames out of order and a key press.
+        let fills = [0x10u8, 0x20, 0x30, 0x40, 0x50, 0x60];
+        for i in [0usize, 2, 1, 3, 5, 4] {
+            let p = packet(i as u16, 8, &[fills[i]; 160], 160 * i as u32, i == 0);
+            phone.send_to(&p, our_addr).await.unwrap();
+        }
+        for (n, e) in key_press('5', 3, 160).unwrap().iter().enumerate() {
+            let p = packet(10 + n as u16, 101, &e.payload, 4000, e.marker);
+            phone.send_to(&p, our_addr).await.unwrap();
+        }
+        let key = timeout(Duration::from_secs(1), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            matches!(key, TransportEvent::Dtmf { key: '5', .. }),
+            "{key:?}"
+        );
+
+        // Our media now goes to where the phone's comes from.
+        let (_, from) = recv_rtp(&phone, Duration::from_millis(500))
+            .await
+            .expect("RTP to the phone");
+        assert_eq!(from, our_addr);
+
+        // The six frames reached the pipeline in order.
+        let mut heard = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while heard.len() < fills.len() && Instant::now() < deadline {
+            if let Received::Frame(f) = inbound_rx.pop(Duration::from_millis(50))
+                && fills.contains(&f.payload[0])
+            {
+                heard.push(f.payload[0]);
+            }
+        }
+        assert_eq!(heard, fills);
+
+        // On hold: nothing is sent (and no timeout while held).
+        direction_tx
+            .send(MediaDirection {
+                remote: signalled.local_addr().unwrap(),
+                send: false,
+            })
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while recv_rtp(&phone, Duration::from_millis(10)).await.is_some() {}
+        assert!(
+            recv_rtp(&phone, Duration::from_millis(1500))
+                .await
+                .is_none()
+        );
+        assert!(events.try_recv().is_err(), "hung up while on hold");
+
+        // Resumed, and the phone stays silent: the call is hung up after the media timeout.
+        direction_tx
+            .send(MediaDirection {
+                remote: phone.local_addr().unwrap(),
+                send: true,
+            })
+            .unwrap();
+        let event = timeout(Duration::from_secs(3), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(event, TransportEvent::Hangup { .. }), "{event:?}");
+        task.await.unwrap().unwrap();
+        let s = stats.snapshot();
+        // Six frames and six event packets (three, then the end three times).
+        assert_eq!((s.received, s.dtmf, s.rejected), (12, 1, 0), "{s:?}");
+        assert!(s.sent >= 5);
     }
 }
