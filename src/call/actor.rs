@@ -30,6 +30,8 @@ use crate::store::Store;
 pub enum CallCommand {
     /// End the call now.
     Hangup,
+    /// Send these DTMF keys to the far end (a supervisor working an IVR, say).
+    SendDtmf(String),
 }
 
 /// Why a call ended.
@@ -121,6 +123,8 @@ pub struct CallActor {
     pub playout_events: mpsc::Receiver<PlayoutEvent>,
     pub events: broadcast::Sender<CallEvent>,
     pub hangup: watch::Sender<bool>,
+    /// Keys for the transport to send [KEYS_OUT].
+    pub keys_out: mpsc::Sender<char>,
     pub dtmf: DtmfCollector,
     pub recorder: Arc<Mutex<Recorder>>,
 }
@@ -174,6 +178,7 @@ impl CallActor {
                 biased;
                 command = self.commands.recv() => match command {
                     Some(CallCommand::Hangup) | None => break CallEnd::Command,
+                    Some(CallCommand::SendDtmf(keys)) => self.send_keys(&keys),
                 },
                 event = self.transport_events.recv() => match event {
                     Some(TransportEvent::Hangup { reason }) => break CallEnd::CallerHungUp(reason),
@@ -223,6 +228,24 @@ impl CallActor {
     fn publish(&self, event: CallEvent) {
         // Nobody listening, or a slow listener that lags: the call never waits for them.
         let _ = self.events.send(event);
+    }
+
+    /// Queues keys for the transport; a key that is not a DTMF key, or that finds the queue
+    /// full, is reported and not sent.
+    fn send_keys(&self, keys: &str) {
+        for key in keys.chars() {
+            if hotline_wire::telephone_event::event_of(key).is_none() {
+                self.publish(CallEvent::Error {
+                    detail: format!("{key:?} is not a DTMF key"),
+                });
+                continue;
+            }
+            if self.keys_out.try_send(key).is_err() {
+                self.publish(CallEvent::Error {
+                    detail: format!("DTMF {key:?} not sent: the key queue is full"),
+                });
+            }
+        }
     }
 
     async fn on_key(&mut self, r: &mut Running, key: char, at: Duration) {

@@ -2,7 +2,8 @@
 //! and `hotline call`. Every 20 ms it pulls the assistant's frame from the playout and sends
 //! the caller's next frame (or silence), encoded like a phone line. It can put the assistant's
 //! own voice back into the caller's side (`LineEcho`), as a phone line or a speakerphone does.
-//! DTMF keys go out as transport events, one every 100 ms.
+//! DTMF keys go out as transport events, one every 100 ms; keys the assistant's side sends are
+//! kept for the test to read (`CallerLine::keys_heard`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,6 +29,8 @@ struct Line {
     /// Caller samples still to send, at the transport's rate.
     audio: VecDeque<f32>,
     keys: VecDeque<char>,
+    /// DTMF keys the assistant's side sent to the caller.
+    keys_heard: String,
     hang_up: bool,
     /// Outbound media time so far.
     media: Duration,
@@ -50,6 +53,11 @@ impl CallerLine {
     /// Queues DTMF keys.
     pub fn keys(&self, keys: &str) {
         lock(&self.0).keys.extend(keys.chars());
+    }
+
+    /// The DTMF keys sent to the caller so far.
+    pub fn keys_heard(&self) -> String {
+        lock(&self.0).keys_heard.clone()
     }
 
     /// Caller samples still queued.
@@ -130,6 +138,9 @@ impl MediaTransport for FileTransport {
                     }
                 }
                 let media = format.frame * frame_no as u32;
+                while let Ok(key) = io.keys_out.try_recv() {
+                    lock(&self.line.0).keys_heard.push(key);
+                }
                 let out = io.playout.next_frame();
                 format.decode(&out.payload, &mut heard);
                 echo_line.extend(heard.iter().copied());

@@ -78,6 +78,8 @@ pub const PLAYOUT_EVENTS: usize = 64;
 pub const ECHO_REFERENCE: usize = 256;
 /// Listen-in frames (both sides mixed): 1 s. A listener that lags loses the oldest.
 pub const LISTEN_IN: usize = 50;
+/// DTMF keys to send to the far end. Full: the key is refused and reported.
+pub const KEYS_OUT: usize = 32;
 /// Commands to the call. Full: the sender waits.
 pub const CALL_COMMANDS: usize = 16;
 /// Events of the call, broadcast. A listener that lags loses the oldest; the call never waits.
@@ -183,6 +185,7 @@ pub fn start_call(
     let (events_tx, events_rx) = broadcast::channel(CALL_EVENTS);
     let (hangup_tx, hangup_rx) = watch::channel(false);
     let (listen_tx, _) = broadcast::channel(LISTEN_IN);
+    let (keys_out_tx, keys_out_rx) = mpsc::channel(KEYS_OUT);
 
     let flags = Arc::new(PlayoutFlags::default());
     let playout = Playout::new(
@@ -240,6 +243,7 @@ pub fn start_call(
         events: transport_tx,
         playout: playout.clone(),
         hangup: hangup_rx,
+        keys_out: keys_out_rx,
     };
     let call_id = setup.call_id.clone();
     tokio::spawn(async move {
@@ -266,6 +270,7 @@ pub fn start_call(
         playout_events: playout_rx,
         events: events_tx.clone(),
         hangup: hangup_tx,
+        keys_out: keys_out_tx,
         dtmf: DtmfCollector::new(Duration::from_millis(tuning.dtmf_inter_digit_ms)),
         recorder,
     };

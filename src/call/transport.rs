@@ -102,6 +102,9 @@ pub struct TransportIo {
     pub playout: Playout,
     /// Becomes true when the pipeline ends the call (goodbye, transfer done, command).
     pub hangup: watch::Receiver<bool>,
+    /// DTMF keys to send to the far end (RFC 4733 on RTP; a transport without a keypad
+    /// reports them as it can).
+    pub keys_out: mpsc::Receiver<char>,
 }
 
 #[derive(Debug, thiserror::Error)]

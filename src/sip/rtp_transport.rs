@@ -2,7 +2,8 @@
 //! owns the call's RTP and RTCP sockets and the media clock: every 20 ms it hands one frame
 //! from the jitter buffer to the pipeline and sends one frame of the assistant's voice, paced
 //! by the clock's absolute deadlines so the stream does not drift. RFC 4733 key presses become
-//! DTMF events; RTCP reports go out every 5 s; hold (from a re-INVITE) stops sending.
+//! DTMF events and keys from the pipeline go out the same way; RTCP reports go out every 5 s;
+//! hold (from a re-INVITE) stops sending; a far end silent past the media timeout is hung up.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -12,7 +13,7 @@ use hotline_wire::jitter::{JitterBuffer, JitterConfig, Slot};
 use hotline_wire::rtcp::{self, RtcpPacket, SenderInfo};
 use hotline_wire::rtp::{self, RtpSender, SymmetricLatch};
 use hotline_wire::sdp::G711;
-use hotline_wire::telephone_event::EventReceiver;
+use hotline_wire::telephone_event::{EventPacket, EventReceiver, key_press};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
@@ -29,6 +30,9 @@ const RTCP_EVERY: Duration = Duration::from_secs(5);
 const RELATCH_AFTER: Duration = Duration::from_secs(2);
 /// Lost frames filled with the last frame, fading, before silence.
 const CONCEAL_FRAMES: u32 = 3;
+/// An outgoing key lasts this many frames (100 ms), then this many frames of pause.
+const KEY_FRAMES: u16 = 5;
+const KEY_GAP_FRAMES: u32 = 3;
 
 /// What signalling changes about the media mid-call (a re-INVITE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +191,10 @@ impl MediaTransport for RtpTransport {
             let mut samples = Vec::with_capacity(format.frame_len());
             let mut encoded = Vec::with_capacity(format.frame_len());
             let mut frame_no: u64 = 0;
+            // An outgoing key press: its packets, the next to send, its start timestamp; and
+            // frames of voice left before the next press may start.
+            let mut press: Option<(Vec<EventPacket>, usize, u32)> = None;
+            let mut press_gap: u32 = 0;
             loop {
                 tokio::select! {
                     biased;
@@ -232,9 +240,27 @@ impl MediaTransport for RtpTransport {
                             media_time,
                             received: arrival.map_or_else(Instant::now, |a| start + a),
                         });
-                        // Out: one frame of the assistant.
+                        // Out: one frame of the assistant, or of a key press.
                         let out = io.playout.next_frame();
-                        if media.send {
+                        if media.send && press.is_none() && press_gap == 0 {
+                            press = next_press(&mut io.keys_out, this.telephone_event, tx.timestamp());
+                        }
+                        press_gap = press_gap.saturating_sub(1);
+                        if let (true, Some((packets, next, start)), Some(te)) =
+                            (media.send, press.as_mut(), this.telephone_event)
+                        {
+                            let ep = packets[*next];
+                            let header = tx.next_event(te, *start, ep.marker, frame_samples, ep.payload.len());
+                            rtp::write(&header, &ep.payload, &mut packet);
+                            if let Err(e) = this.rtp.send_to(&packet, rx.latch.target()).await {
+                                tracing::debug!("RTP send: {e}");
+                            }
+                            *next += 1;
+                            if *next == packets.len() {
+                                press = None;
+                                press_gap = KEY_GAP_FRAMES;
+                            }
+                        } else if media.send {
                             let header = tx.next(payload_type, frame_samples, out.speech, out.payload.len());
                             rtp::write(&header, &out.payload, &mut packet);
                             match this.rtp.send_to(&packet, rx.latch.target()).await {
@@ -312,6 +338,22 @@ fn update_stats(stats: &RtpStatsHandle, jitter: &JitterBuffer) {
     let mut s = stats.lock();
     s.lost_frames = js.lost_frames;
     s.late = js.late;
+}
+
+/// The next key to send, as its RFC 4733 packets, or `None`. Without a negotiated
+/// telephone-event payload type the keys cannot be sent and are dropped (logged).
+fn next_press(
+    keys: &mut tokio::sync::mpsc::Receiver<char>,
+    telephone_event: Option<u8>,
+    timestamp: u32,
+) -> Option<(Vec<EventPacket>, usize, u32)> {
+    let key = keys.try_recv().ok()?;
+    if telephone_event.is_none() {
+        tracing::warn!("DTMF {key:?} not sent: the far end did not offer telephone-event");
+        return None;
+    }
+    let packets = key_press(key, KEY_FRAMES, 160)?;
+    Some((packets, 0, timestamp))
 }
 
 async fn recv_rtcp(socket: Option<&UdpSocket>, buf: &mut [u8]) -> Option<usize> {
@@ -464,7 +506,6 @@ mod tests {
     use crate::call::inbound::{Received, inbound_queue};
     use crate::call::playout::{Playout, PlayoutFlags};
     use crate::call::recording::Recorder;
-    use hotline_wire::telephone_event::key_press;
 
     #[test]
     fn ntp_time_is_after_1900_by_the_right_offset() {
@@ -542,11 +583,13 @@ mod tests {
             Arc::new(PlayoutFlags::default()),
         );
         let (_hangup_tx, hangup_rx) = watch::channel(false);
+        let (keys_tx, keys_rx) = mpsc::channel(8);
         let io = TransportIo {
             inbound: inbound_tx,
             events: events_tx,
             playout,
             hangup: hangup_rx,
+            keys_out: keys_rx,
         };
         let task = tokio::spawn(Box::new(transport).run(io));
 
@@ -590,6 +633,25 @@ mod tests {
             .await
             .expect("RTP to the phone");
         assert_eq!(from, our_addr);
+
+        // Keys from the pipeline go to the phone as RFC 4733 events, one press each.
+        keys_tx.send('4').await.unwrap();
+        keys_tx.send('#').await.unwrap();
+        let mut receiver = EventReceiver::default();
+        let mut pressed = String::new();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while pressed.len() < 2 && Instant::now() < deadline {
+            if let Some((bytes, _)) = recv_rtp(&phone, Duration::from_millis(200)).await {
+                let p = rtp::parse(&bytes).unwrap();
+                if p.header.payload_type == 101
+                    && let Some(key) =
+                        receiver.receive(p.header.ssrc, p.header.timestamp, p.payload)
+                {
+                    pressed.push(key);
+                }
+            }
+        }
+        assert_eq!(pressed, "4#");
 
         // The six frames reached the pipeline in order.
         let mut heard = Vec::new();

@@ -178,6 +178,31 @@ impl RtpSender {
         header
     }
 
+    /// The header for one packet of a telephone event (RFC 4733): it carries the press's start
+    /// timestamp `press`, while the media clock advances by `samples` as for any frame.
+    pub fn next_event(
+        &mut self,
+        payload_type: u8,
+        press: u32,
+        marker: bool,
+        samples: u32,
+        len: usize,
+    ) -> RtpHeader {
+        let header = RtpHeader {
+            marker,
+            payload_type,
+            sequence: self.sequence,
+            timestamp: press,
+            ssrc: self.ssrc,
+        };
+        self.talking = false;
+        self.sequence = self.sequence.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(samples);
+        self.packets = self.packets.wrapping_add(1);
+        self.octets = self.octets.wrapping_add(len as u32);
+        header
+    }
+
     /// A frame time passes with nothing sent (on hold): the timestamp still advances.
     pub fn skip(&mut self, samples: u32) {
         self.timestamp = self.timestamp.wrapping_add(samples);
