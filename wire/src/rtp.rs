@@ -163,18 +163,9 @@ impl RtpSender {
 
     /// The header for the next frame of `samples` samples; `speech` marks talkspurts.
     pub fn next(&mut self, payload_type: u8, samples: u32, speech: bool, len: usize) -> RtpHeader {
-        let header = RtpHeader {
-            marker: speech && !self.talking,
-            payload_type,
-            sequence: self.sequence,
-            timestamp: self.timestamp,
-            ssrc: self.ssrc,
-        };
-        self.talking = speech;
-        self.sequence = self.sequence.wrapping_add(1);
-        self.timestamp = self.timestamp.wrapping_add(samples);
-        self.packets = self.packets.wrapping_add(1);
-        self.octets = self.octets.wrapping_add(len as u32);
+        let marker = speech && !self.talking;
+        let header = self.header(payload_type, self.timestamp, marker);
+        self.advance(samples, len, speech);
         header
     }
 
@@ -188,19 +179,27 @@ impl RtpSender {
         samples: u32,
         len: usize,
     ) -> RtpHeader {
-        let header = RtpHeader {
+        let header = self.header(payload_type, press, marker);
+        self.advance(samples, len, false);
+        header
+    }
+
+    fn header(&self, payload_type: u8, timestamp: u32, marker: bool) -> RtpHeader {
+        RtpHeader {
             marker,
             payload_type,
             sequence: self.sequence,
-            timestamp: press,
+            timestamp,
             ssrc: self.ssrc,
-        };
-        self.talking = false;
+        }
+    }
+
+    fn advance(&mut self, samples: u32, len: usize, talking: bool) {
+        self.talking = talking;
         self.sequence = self.sequence.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(samples);
         self.packets = self.packets.wrapping_add(1);
         self.octets = self.octets.wrapping_add(len as u32);
-        header
     }
 
     /// A frame time passes with nothing sent (on hold): the timestamp still advances.
