@@ -50,7 +50,10 @@ pub struct SipConfig {
     /// Calls at once; beyond it a new call gets 503 with Retry-After.
     pub max_calls: usize,
     pub retry_after_s: u32,
-    /// Sources (IPs or CIDR ranges) allowed to place calls; empty: anyone.
+    /// Sources (IPs or CIDR ranges) trusted to place calls and to tell the caller id (a
+    /// known customer's number then verifies the caller). Others must authenticate against
+    /// `accounts`, or, with no accounts, are refused. Empty: anyone may call, and no caller
+    /// id is believed. Default: this machine only.
     pub allow: Vec<String>,
     /// Accounts that may place calls with digest authentication (a trunk's or PBX's
     /// credentials). With none, calls need no password. With `allow` too, listed sources call
@@ -63,6 +66,9 @@ pub struct SipConfig {
     /// A call whose far end sends no RTP or RTCP for this long (and is not holding the call)
     /// is hung up: a phone that vanished without a BYE. 0: never.
     pub media_timeout_s: u64,
+    /// Longest call; then hotline says nothing more and hangs up (0: no limit). Also ends
+    /// calls held forever by a caller that vanished.
+    pub max_call_s: u64,
     /// Register with a PBX as an extension (calls then come through the PBX).
     pub register: Option<SipRegister>,
     /// Where `transfer_to_human` sends the caller (a blind transfer by REFER), e.g.
@@ -107,11 +113,12 @@ impl Default for SipConfig {
             rtp_port_max: 20999,
             max_calls: 8,
             retry_after_s: 30,
-            allow: Vec::new(),
+            allow: vec!["127.0.0.0/8".into(), "::1".into()],
             accounts: Vec::new(),
             realm: "hotline".into(),
             record_dir: None,
             media_timeout_s: 60,
+            max_call_s: 3600,
             agent_uri: None,
             register: None,
         }

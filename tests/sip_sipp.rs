@@ -2,7 +2,8 @@
 //! loopback: an OPTIONS probe over UDP and TCP; a customer's call that asks where their order is (speech the
 //! test synthesizes with espeak-ng and plays as PCMA RTP from a pcap), keys a digit (RFC 2833,
 //! SIPp's own pcap), holds and resumes (re-INVITE), and hangs up; a caller who asks for a person
-//! and is transferred (REFER, NOTIFY, BYE); then 30 concurrent calls at
+//! and is transferred (REFER, NOTIFY, BYE), and one whose phone refuses REFER and is bridged
+//! to the agent's phone (SIPp again, PCMU against the caller's PCMA); then 30 concurrent calls at
 //! 5 calls a second, each answered with the greeting. Memory per call and the latency spread
 //! are printed (README, "Phone calls"). One test: the calls are timed on the real clock and
 //! must not share the CPU with another server.
@@ -55,14 +56,14 @@ fn assert_ok(out: &std::process::Output, dir: &Path, serve: &Serve) {
 #[test]
 fn sipp_calls_flow_key_hold_and_load() {
     common::model("ggml-base.bin");
+    // The person's phone transfers go to (SIPp, when a bridge is needed).
+    let agent_port = common::sip::free_sip_port().to_string();
+    let agent_uri = format!("sip:agent@127.0.0.1:{agent_port}");
     let mut serve = Serve::start(
         &common::root().join(SCENARIO),
         &[
             ("HOTLINE_SIP_MAX_CALLS", (LOAD_CALLS + 2).to_string()),
-            (
-                "HOTLINE_SIP_AGENT_URI",
-                "sip:agent@127.0.0.1:5999".to_string(),
-            ),
+            ("HOTLINE_SIP_AGENT_URI", agent_uri.clone()),
         ],
     );
     let dir = tempfile::tempdir().unwrap();
@@ -185,12 +186,73 @@ fn sipp_calls_flow_key_hold_and_load() {
     assert_ok(&out, dir.path(), &serve);
     serve.wait_finished(2, Duration::from_secs(30));
     assert!(
-        serve
-            .log()
-            .contains("transferred to sip:agent@127.0.0.1:5999"),
+        serve.log().contains(&format!("transferred to {agent_uri}")),
         "{}",
         serve.log()
     );
+
+    // The same, but the caller's phone refuses REFER: hotline calls the agent (PCMU) and
+    // bridges the caller (PCMA) to it, both ways, until the caller hangs up.
+    let agent_voice = CallerVoice::default()
+        .synthesize("Hello, this is Sam from customer care.", 8000)
+        .expect("espeak-ng speaks");
+    write_pcap(
+        &dir.path().join("agent.pcap"),
+        &g711_frames(&agent_voice, Law::MuLaw),
+        0,
+    );
+    let agent_dir = dir.path().to_path_buf();
+    let agent_xml = common::root().join("sip/scenarios/agent.xml");
+    let agent = std::thread::spawn(move || {
+        sipp(
+            &agent_dir,
+            &[
+                "-sf",
+                agent_xml.to_str().unwrap(),
+                "-i",
+                "127.0.0.1",
+                "-mi",
+                "127.0.0.1",
+                "-mp",
+                "6100",
+                "-p",
+                &agent_port,
+                "-m",
+                "1",
+            ],
+            Duration::from_secs(120),
+        )
+    });
+    let out = run_sipp(
+        dir.path(),
+        &[
+            sipp_args(&serve, &port, "transfer_refused.xml"),
+            vec!["-key".into(), "caller".into(), CALLER.into()],
+            vec!["-m".into(), "1".into()],
+        ]
+        .concat(),
+        Duration::from_secs(90),
+    );
+    assert_ok(&out, dir.path(), &serve);
+    let agent_out = agent.join().unwrap();
+    assert_ok(&agent_out, dir.path(), &serve);
+    let calls = serve.wait_finished(3, Duration::from_secs(30));
+    let log = serve.log();
+    let bridged = log
+        .lines()
+        .find(|l| l.contains("bridge finished"))
+        .unwrap_or_else(|| panic!("no bridge:\n{log}"));
+    eprintln!("{bridged}");
+    let relayed = |key: &str| -> i64 {
+        bridged
+            .split(&format!("{key}="))
+            .nth(1)
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(relayed("relayed_to_agent") > 50, "{bridged}");
+    assert!(relayed("relayed_to_caller") > 50, "{bridged}");
+    assert_eq!(calls.len(), 3);
 
     // Load: 30 calls at once, 5 new a second, each hears the greeting.
     let idle_kib = serve.rss_kib();
@@ -211,8 +273,8 @@ fn sipp_calls_flow_key_hold_and_load() {
     }
     let out = runner.join().unwrap();
     assert_ok(&out, dir.path(), &serve);
-    let calls = serve.wait_finished(2 + LOAD_CALLS, Duration::from_secs(60));
-    let load: Vec<_> = calls[2..].to_vec();
+    let calls = serve.wait_finished(3 + LOAD_CALLS, Duration::from_secs(60));
+    let load: Vec<_> = calls[3..].to_vec();
     let mut first_speech: Vec<f64> = Vec::new();
     for c in &load {
         assert!(field(c, "speech_sent") > 0, "a call heard nothing: {c:?}");

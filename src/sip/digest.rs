@@ -41,6 +41,8 @@ pub enum DigestError {
     UnknownUser(String),
     #[error("the nonce is not ours or has expired")]
     StaleNonce,
+    #[error("the credentials are for another request URI ({0:?})")]
+    OtherUri(String),
     #[error("wrong password for {0:?}")]
     WrongResponse(String),
     #[error("unsupported digest algorithm or qop")]
@@ -178,22 +180,28 @@ impl DigestAuth {
             && self.nonce_at(issued) == nonce
     }
 
-    /// Checks an `Authorization` header value for a request with `method`; returns the user.
+    /// Checks an `Authorization` header value for a request with `method` to `request_uri`;
+    /// returns the user. The nonce is checked before the user, so a stranger cannot tell
+    /// known user names from unknown ones by the answer.
     pub fn verify(
         &self,
         header: Option<&str>,
         method: &str,
+        request_uri: &str,
         now_s: u64,
     ) -> Result<String, DigestError> {
         let c = Credentials::parse(header.ok_or(DigestError::Missing)?)?;
+        if c.realm != self.realm || !self.nonce_fresh(&c.nonce, now_s) {
+            return Err(DigestError::StaleNonce);
+        }
+        if !same_uri(&c.uri, request_uri) {
+            return Err(DigestError::OtherUri(c.uri));
+        }
         let account = self
             .accounts
             .iter()
             .find(|a| a.user == c.username)
             .ok_or_else(|| DigestError::UnknownUser(c.username.clone()))?;
-        if c.realm != self.realm || !self.nonce_fresh(&c.nonce, now_s) {
-            return Err(DigestError::StaleNonce);
-        }
         let expected = c.expected(&account.password, method)?;
         if expected.eq_ignore_ascii_case(&c.response) {
             Ok(c.username)
@@ -201,6 +209,23 @@ impl DigestAuth {
             Err(DigestError::WrongResponse(c.username))
         }
     }
+}
+
+/// Whether two SIP URIs name the same host and port (scheme, user, case and parameters
+/// aside): the digest's `uri` must point at the request's target, so an answer captured for
+/// another server cannot be replayed here. (SIPp, for one, puts `sip:host:port` there without
+/// the Request-URI's user.)
+fn same_uri(a: &str, b: &str) -> bool {
+    fn host(uri: &str) -> String {
+        let uri = uri.trim().trim_start_matches('<').trim_end_matches('>');
+        let uri = uri
+            .strip_prefix("sips:")
+            .or_else(|| uri.strip_prefix("sip:"))
+            .unwrap_or(uri);
+        let uri = uri.split([';', '?']).next().unwrap_or("");
+        uri.rsplit('@').next().unwrap_or("").to_ascii_lowercase()
+    }
+    host(a) == host(b)
 }
 
 #[cfg(test)]
@@ -222,6 +247,8 @@ mod tests {
             "6629fae49393a05397450978507c4ef1"
         );
     }
+
+    const URI: &str = "sip:hotline@127.0.0.1";
 
     fn answer(auth: &DigestAuth, user: &str, password: &str, now: u64) -> String {
         let challenge = auth.challenge(now);
@@ -266,35 +293,54 @@ mod tests {
             42,
         );
         let ok = answer(&auth, "trunk", "s3cret", 1000);
-        assert_eq!(auth.verify(Some(&ok), "INVITE", 1010), Ok("trunk".into()));
+        assert_eq!(
+            auth.verify(Some(&ok), "INVITE", URI, 1010),
+            Ok("trunk".into())
+        );
         // The same answer for another method, too late, or from another server's nonce.
         assert!(matches!(
-            auth.verify(Some(&ok), "BYE", 1010),
+            auth.verify(Some(&ok), "BYE", URI, 1010),
             Err(DigestError::WrongResponse(_))
         ));
         assert_eq!(
-            auth.verify(Some(&ok), "INVITE", 1000 + 301),
+            auth.verify(Some(&ok), "INVITE", URI, 1000 + 301),
             Err(DigestError::StaleNonce)
         );
         let other = DigestAuth::new("hotline".into(), vec![], 43);
         assert!(!other.nonce_fresh(&ok.split("nonce=\"").nth(1).unwrap()[..24], 1010));
         let wrong = answer(&auth, "trunk", "guess", 1000);
         assert!(matches!(
-            auth.verify(Some(&wrong), "INVITE", 1010),
+            auth.verify(Some(&wrong), "INVITE", URI, 1010),
             Err(DigestError::WrongResponse(_))
         ));
         let stranger = answer(&auth, "mallory", "s3cret", 1000);
         assert!(matches!(
-            auth.verify(Some(&stranger), "INVITE", 1010),
+            auth.verify(Some(&stranger), "INVITE", URI, 1010),
             Err(DigestError::UnknownUser(_))
         ));
-        assert_eq!(auth.verify(None, "INVITE", 1010), Err(DigestError::Missing));
         assert_eq!(
-            auth.verify(Some("Basic dHJ1bms6czNjcmV0"), "INVITE", 1010),
+            auth.verify(None, "INVITE", URI, 1010),
+            Err(DigestError::Missing)
+        );
+        // The answer for one server does not open another.
+        assert!(matches!(
+            auth.verify(Some(&ok), "INVITE", "sip:hotline@10.0.0.9", 1010),
+            Err(DigestError::OtherUri(_))
+        ));
+        assert!(same_uri(
+            "sip:Hotline@127.0.0.1:5060;transport=udp",
+            "<sip:127.0.0.1:5060>"
+        ));
+        assert!(!same_uri(
+            "sip:hotline@127.0.0.1:5060",
+            "sip:hotline@127.0.0.1:5070"
+        ));
+        assert_eq!(
+            auth.verify(Some("Basic dHJ1bms6czNjcmV0"), "INVITE", URI, 1010),
             Err(DigestError::Malformed)
         );
         assert_eq!(
-            auth.verify(Some("Digest username=\"x"), "INVITE", 1010),
+            auth.verify(Some("Digest username=\"x"), "INVITE", URI, 1010),
             Err(DigestError::Malformed)
         );
     }

@@ -13,6 +13,7 @@ use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, Method, StatusCode};
 use tokio::sync::{broadcast, watch};
 
+use super::bridge::{Leg, bridge};
 use super::rtp_ports::MediaSockets;
 use super::rtp_transport::{MediaDirection, RtpTransport};
 use super::server::ServerContext;
@@ -49,8 +50,24 @@ pub struct PhoneCallSetup {
     pub states: DialogStateReceiver,
     pub sockets: MediaSockets,
     pub negotiated: Negotiated,
+    /// The caller id, when the source is trusted to tell it (see `server::on_invite`).
     pub caller_id: Option<String>,
+    /// Where the INVITE came from: media is taken from there or from the SDP's address.
+    pub signalling_ip: Option<std::net::IpAddr>,
     pub slot: CallSlot,
+}
+
+/// Removes the call's dialog from the dialog layer however the call ends (rsipstack keeps
+/// server dialogs until told).
+struct DialogCleanup {
+    context: Arc<ServerContext>,
+    id: DialogId,
+}
+
+impl Drop for DialogCleanup {
+    fn drop(&mut self) {
+        self.context.dialogs.remove_dialog(&self.id);
+    }
 }
 
 pub struct PhoneCall {
@@ -83,8 +100,13 @@ impl PhoneCall {
             sockets,
             mut negotiated,
             caller_id,
+            signalling_ip,
             slot,
         } = setup;
+        let _cleanup = DialogCleanup {
+            context: context.clone(),
+            id: dialog.id(),
+        };
         let n = context.calls_total.fetch_add(1, Ordering::SeqCst) + 1;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -98,10 +120,12 @@ impl PhoneCall {
             version: 1,
         };
         let (direction_tx, direction_rx) = watch::channel(media_direction(&negotiated));
+        // Kept for a bridged transfer once the assistant's part of the call is over.
+        let caller_socket = Arc::new(sockets.rtp);
         let transport = RtpTransport::new(
-            sockets.rtp,
+            caller_socket.clone(),
             (!negotiated.rtcp_mux).then_some(sockets.rtcp),
-            negotiated.codec,
+            (negotiated.codec, negotiated.payload_type),
             negotiated.telephone_event,
             direction_rx,
             seed,
@@ -110,6 +134,12 @@ impl PhoneCall {
         .with_media_timeout(
             (context.config.media_timeout_s > 0)
                 .then(|| std::time::Duration::from_secs(context.config.media_timeout_s)),
+        )
+        .with_sources(
+            std::iter::once(negotiated.remote_addr)
+                .chain(signalling_ip)
+                .filter(|ip| !ip.is_unspecified())
+                .collect(),
         );
         let stats = transport.stats();
 
@@ -150,9 +180,17 @@ impl PhoneCall {
         );
         let commands = handle.commands.clone();
         let mut events = handle.subscribe();
-        let dialog_id = dialog.id();
+        let mut handle = Some(handle);
         let mut far_end_gone = false;
+        let max_call = context.config.max_call_s;
+        let call_deadline = tokio::time::Instant::now()
+            + std::time::Duration::from_secs(if max_call == 0 {
+                86_400 * 365
+            } else {
+                max_call
+            });
         let mut transfer: Option<String> = None;
+        let mut handle_report = None;
         loop {
             tokio::select! {
                 state = states.recv() => {
@@ -166,7 +204,7 @@ impl PhoneCall {
                                 let _ = handle.respond(StatusCode::OK, Some(sdp_header()), Some(sdp::answer(&negotiated, &local).into_bytes())).await;
                                 continue;
                             }
-                            match sdp::parse(offer).and_then(|o| sdp::negotiate(&o)) {
+                            match sdp::parse(offer).and_then(|o| sdp::negotiate_preferring(&o, Some(negotiated.codec))) {
                                 Ok(n) if n.codec == negotiated.codec => {
                                     tracing::info!(call = %call_id, on_hold = n.on_hold, "re-INVITE");
                                     negotiated = n;
@@ -202,6 +240,11 @@ impl PhoneCall {
                         _ => {}
                     }
                 }
+                _ = tokio::time::sleep_until(call_deadline) => {
+                    tracing::warn!(call = %call_id, "the call reached sip.max_call_s ({max_call} s); hanging up");
+                    let _ = commands.send(CallCommand::Hangup).await;
+                    break;
+                }
                 event = events.recv() => {
                     match event {
                         Ok(CallEvent::Tool { record, .. }) if record.name == "transfer_to_human" => {
@@ -223,12 +266,70 @@ impl PhoneCall {
         if !far_end_gone
             && let (Some(summary), Some(agent)) = (&transfer, &context.config.agent_uri)
         {
-            far_end_gone = blind_transfer(&dialog, &mut states, agent, summary, &call_id).await;
+            let headers = transfer_headers(summary, &call_id);
+            local.version += 1;
+            let current = sdp::answer(&negotiated, &local);
+            match blind_transfer(
+                &dialog,
+                &mut states,
+                agent,
+                summary,
+                headers.clone(),
+                &current,
+                &call_id,
+            )
+            .await
+            {
+                Transfer::Done => {}
+                Transfer::CallerGone => far_end_gone = true,
+                Transfer::Refused => {
+                    // The pipeline's transport lets go of the caller's socket first.
+                    if let Some(h) = handle.take() {
+                        handle_report = h.finished().await;
+                    }
+                    let caller = Leg {
+                        socket: caller_socket.clone(),
+                        remote: media_direction(&negotiated).remote,
+                        codec: negotiated.codec,
+                        payload_type: negotiated.payload_type,
+                        telephone_event: negotiated.telephone_event,
+                        answer: current,
+                    };
+                    match bridge(
+                        &context,
+                        &dialog,
+                        &mut states,
+                        caller,
+                        agent,
+                        headers,
+                        &call_id,
+                    )
+                    .await
+                    {
+                        Ok(relayed) => {
+                            tracing::info!(
+                                call = %call_id,
+                                relayed_to_agent = relayed.to_agent,
+                                relayed_to_caller = relayed.to_caller,
+                                "bridge finished"
+                            );
+                            far_end_gone = true;
+                        }
+                        Err(why) => tracing::warn!(
+                            call = %call_id,
+                            "no bridge to the agent: {why}; hanging up, the summary is in the call record"
+                        ),
+                    }
+                }
+            }
         }
         if !far_end_gone && let Err(e) = dialog.bye().await {
             tracing::debug!(call = %call_id, "BYE: {e}");
         }
-        let report = handle.finished().await;
+        let report = match handle.take() {
+            Some(h) => h.finished().await,
+            None => handle_report,
+        };
         let s = stats.snapshot();
         tracing::info!(
             call = %call_id,
@@ -242,7 +343,6 @@ impl PhoneCall {
             turns = report.as_ref().map_or(0, |r| r.latencies.len()),
             "call finished"
         );
-        remove(&context, &dialog_id);
         drop(slot);
     }
 }
@@ -275,44 +375,62 @@ fn sipfrag_status(body: &[u8]) -> Option<u16> {
         .ok()
 }
 
+/// The headers that carry the hand-over to the agent: the summary and our call id.
+fn transfer_headers(summary: &str, call_id: &str) -> Vec<Header> {
+    vec![
+        Header::Other("X-Hotline-Summary".into(), header_safe(summary, 600)),
+        Header::Other("X-Hotline-Call".into(), call_id.to_string()),
+    ]
+}
+
+/// How a blind transfer went.
+enum Transfer {
+    /// The caller's phone reached the agent (or the outcome never came): hang up our leg.
+    Done,
+    /// The caller's side ended the dialog itself: nothing left to hang up.
+    CallerGone,
+    /// The caller's phone refused or failed the transfer: bridge the call instead.
+    Refused,
+}
+
 /// A blind transfer (RFC 5589): REFER the caller's phone to `agent` with the summary in an
-/// `X-Hotline-Summary` header, wait for its NOTIFY that the new call is up. Returns whether
-/// the caller's side has already ended the dialog (nothing left to hang up). On refusal the
-/// call is hung up; the summary stays in the call record for a callback.
+/// `X-Hotline-Summary` header, wait for its NOTIFY that the new call is up.
+#[allow(clippy::too_many_arguments)]
 async fn blind_transfer(
     dialog: &InviteDialog,
     states: &mut DialogStateReceiver,
     agent: &str,
     summary: &str,
+    headers: Vec<Header>,
+    current_sdp: &str,
     call_id: &str,
-) -> bool {
-    let headers = vec![
-        Header::Other("X-Hotline-Summary".into(), header_safe(summary, 600)),
-        Header::Other("X-Hotline-Call".into(), call_id.to_string()),
-    ];
-    match dialog
-        .refer(format!("<{agent}>"), Some(headers), None)
-        .await
-    {
+) -> Transfer {
+    // The summary rides in the Refer-To URI too, so the caller's phone copies it into its
+    // INVITE to the agent (RFC 3261 section 19.1.1 headers in a URI).
+    let refer_to = format!(
+        "<{agent}?X-Hotline-Summary={}>",
+        uri_escape(&header_safe(summary, 300))
+    );
+    match dialog.refer(refer_to, Some(headers), None).await {
         Ok(Some(response))
             if response.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => {}
         Ok(Some(response)) => {
-            tracing::warn!(call = %call_id, "the caller's phone refused the transfer ({}); hanging up, the summary is in the call record", response.status_code);
-            return false;
+            tracing::warn!(call = %call_id, "the caller's phone refused the transfer ({}); bridging instead", response.status_code);
+            return Transfer::Refused;
         }
         Ok(None) | Err(_) => {
-            tracing::warn!(call = %call_id, "no answer to the transfer; hanging up, the summary is in the call record");
-            return false;
+            tracing::warn!(call = %call_id, "no answer to the transfer; bridging instead");
+            return Transfer::Refused;
         }
     }
     let deadline = tokio::time::Instant::now() + TRANSFER_WAIT;
     loop {
         let state = match tokio::time::timeout_at(deadline, states.recv()).await {
             Ok(Some(state)) => state,
-            Ok(None) => return true,
+            Ok(None) => return Transfer::CallerGone,
             Err(_) => {
                 tracing::warn!(call = %call_id, "the transfer's outcome never came; hanging up");
-                return false;
+                return Transfer::Done;
             }
         };
         match state {
@@ -321,22 +439,30 @@ async fn blind_transfer(
                 match sipfrag_status(request.body()) {
                     Some(code) if (200..300).contains(&code) => {
                         tracing::info!(call = %call_id, "transferred to {agent}");
-                        return false;
+                        return Transfer::Done;
                     }
                     Some(code) if code >= 300 => {
-                        tracing::warn!(call = %call_id, "the transfer to {agent} failed ({code}); hanging up");
-                        return false;
+                        tracing::warn!(call = %call_id, "the transfer to {agent} failed ({code}); bridging instead");
+                        return Transfer::Refused;
                     }
                     _ => {}
                 }
             }
             DialogState::Terminated(..) => {
                 tracing::info!(call = %call_id, "transferred to {agent} (the caller's side hung up)");
-                return true;
+                return Transfer::CallerGone;
             }
-            DialogState::Updated(_, _, handle)
-            | DialogState::Options(_, _, handle)
-            | DialogState::Info(_, _, handle) => {
+            DialogState::Updated(_, _, handle) => {
+                // A phone may hold the call before it transfers: it gets our answer.
+                let _ = handle
+                    .respond(
+                        StatusCode::OK,
+                        Some(sdp_header()),
+                        Some(current_sdp.as_bytes().to_vec()),
+                    )
+                    .await;
+            }
+            DialogState::Options(_, _, handle) | DialogState::Info(_, _, handle) => {
                 handle.reply(StatusCode::OK).await.ok();
             }
             _ => {}
@@ -344,8 +470,17 @@ async fn blind_transfer(
     }
 }
 
-fn remove(context: &ServerContext, id: &DialogId) {
-    context.dialogs.remove_dialog(id);
+/// Percent-escapes a header value for a SIP URI's header part (unreserved characters stay).
+fn uri_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn describe(reason: &TerminatedReason) -> String {
@@ -366,6 +501,15 @@ mod tests {
     fn summaries_fit_in_one_header_line() {
         assert_eq!(header_safe("a\r\nb: c\u{7}", 100), "a  b: c");
         assert_eq!(header_safe("ééé", 3), "é");
+    }
+
+    #[test]
+    fn summaries_escape_into_a_uri() {
+        assert_eq!(
+            uri_escape("Order 100042: late <x>"),
+            "Order%20100042%3A%20late%20%3Cx%3E"
+        );
+        assert_eq!(uri_escape("é"), "%C3%A9");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! RTP ports for calls: an even port for RTP and the odd one above it for RTCP (RFC 3550
-//! section 11), drawn from the configured range, bound before the SDP answer names them.
+//! section 11), drawn round-robin from a random start in the configured range, bound before
+//! the SDP answer names them.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
@@ -22,13 +23,17 @@ pub struct RtpPorts {
 }
 
 impl RtpPorts {
-    pub fn new(bind: IpAddr, min: u16, max: u16) -> RtpPorts {
+    /// `start`: where the round starts (draw it at random, so a call's port is not guessable
+    /// from the last one's start).
+    pub fn new(bind: IpAddr, min: u16, max: u16, start: u64) -> RtpPorts {
         let min = min + min % 2;
+        let pairs = u64::from(max.saturating_sub(min).saturating_add(1) / 2).max(1);
+        let first = min + 2 * (start % pairs) as u16;
         RtpPorts {
             bind,
             min,
             max,
-            next: Mutex::new(min),
+            next: Mutex::new(first),
         }
     }
 
@@ -66,7 +71,7 @@ mod tests {
 
     #[tokio::test]
     async fn pairs_are_even_and_odd_and_run_out() {
-        let ports = RtpPorts::new("127.0.0.1".parse().unwrap(), 41001, 41005);
+        let ports = RtpPorts::new("127.0.0.1".parse().unwrap(), 41001, 41005, 0);
         let a = ports.bind().await.unwrap();
         let b = ports.bind().await.unwrap();
         assert_eq!((a.port, b.port), (41002, 41004));

@@ -77,24 +77,27 @@ impl RtpStatsHandle {
 }
 
 pub struct RtpTransport {
-    rtp: UdpSocket,
+    rtp: Arc<UdpSocket>,
     rtcp: Option<UdpSocket>,
     codec: G711,
+    payload_type: u8,
     telephone_event: Option<u8>,
     direction: watch::Receiver<MediaDirection>,
     stats: RtpStatsHandle,
     seed: u64,
     cname: String,
     media_timeout: Option<Duration>,
+    /// Media is taken only from these addresses (the SDP's and the signalling's); empty: any.
+    sources: Vec<std::net::IpAddr>,
 }
 
 impl RtpTransport {
     /// `rtcp`: the socket on the port above (none with rtcp-mux). `seed` draws the SSRC and
     /// starting sequence number and timestamp.
     pub fn new(
-        rtp: UdpSocket,
+        rtp: Arc<UdpSocket>,
         rtcp: Option<UdpSocket>,
-        codec: G711,
+        codec: (G711, u8),
         telephone_event: Option<u8>,
         direction: watch::Receiver<MediaDirection>,
         seed: u64,
@@ -103,14 +106,24 @@ impl RtpTransport {
         RtpTransport {
             rtp,
             rtcp,
-            codec,
+            codec: codec.0,
+            payload_type: codec.1,
             telephone_event,
             direction,
             stats: RtpStatsHandle::default(),
             seed,
             cname,
             media_timeout: None,
+            sources: Vec::new(),
         }
+    }
+
+    /// Take media only from these hosts (the far end's SDP and signalling addresses; a
+    /// re-INVITE's new address is added). Nobody else can inject audio into the call or
+    /// take its media over by spraying the port range.
+    pub fn with_sources(mut self, sources: Vec<std::net::IpAddr>) -> RtpTransport {
+        self.sources = sources;
+        self
     }
 
     /// Hang up when the far end sends nothing for this long while not holding the call.
@@ -153,6 +166,13 @@ struct Receiver {
     last_sr: Option<(u32, Instant)>,
     /// When the far end was last heard from (RTP or RTCP), or the call started / resumed.
     last_heard: Instant,
+    sources: Vec<std::net::IpAddr>,
+}
+
+impl Receiver {
+    fn is_far_end(&self, from: SocketAddr) -> bool {
+        self.sources.is_empty() || self.sources.contains(&from.ip())
+    }
 }
 
 impl MediaTransport for RtpTransport {
@@ -165,7 +185,7 @@ impl MediaTransport for RtpTransport {
             let this = *self;
             let format = MediaFormat::telephone(law(this.codec));
             let frame_samples = format.frame_len() as u32;
-            let payload_type = this.codec.payload_type();
+            let payload_type = this.payload_type;
             let start = Instant::now();
             let mut direction = this.direction.clone();
             let initial = *direction.borrow();
@@ -178,6 +198,7 @@ impl MediaTransport for RtpTransport {
                 noise: crate::rng::SplitMix64::new(this.seed ^ 0x5eed),
                 last_sr: None,
                 last_heard: start,
+                sources: this.sources.clone(),
             };
             let mut tx = RtpSender::new(this.seed);
             let mut media = initial;
@@ -216,11 +237,15 @@ impl MediaTransport for RtpTransport {
                         }
                         media = *direction.borrow();
                         rx.latch.resignal(media.remote);
+                        if !rx.sources.is_empty() && !rx.sources.contains(&media.remote.ip()) {
+                            rx.sources.push(media.remote.ip());
+                        }
                         rx.last_heard = Instant::now();
                     }
                     _ = ticker.tick() => {
-                        if let Some(limit) = this.media_timeout
-                            && media.send
+                        // Held calls get ten times as long (a caller may hold in silence).
+                        let limit = this.media_timeout.map(|t| if media.send { t } else { t * 10 });
+                        if let Some(limit) = limit
                             && rx.last_heard.elapsed() > limit
                         {
                             update_stats(&this.stats, &rx.jitter);
@@ -290,7 +315,7 @@ impl MediaTransport for RtpTransport {
                         };
                         let datagram = &buf[..len];
                         if rtp::looks_like_rtcp(datagram) {
-                            on_rtcp(&this.stats, &mut rx, datagram);
+                            on_rtcp(&this.stats, &mut rx, datagram, from);
                             continue;
                         }
                         let key = on_rtp(&this, &mut rx, datagram, from, start.elapsed());
@@ -302,8 +327,8 @@ impl MediaTransport for RtpTransport {
                         }
                     }
                     received = recv_rtcp(this.rtcp.as_ref(), &mut rtcp_buf) => {
-                        if let Some(len) = received {
-                            on_rtcp(&this.stats, &mut rx, &rtcp_buf[..len]);
+                        if let Some((len, from)) = received {
+                            on_rtcp(&this.stats, &mut rx, &rtcp_buf[..len], from);
                         }
                     }
                     _ = rtcp_timer.tick() => {
@@ -356,9 +381,9 @@ fn next_press(
     Some((packets, 0, timestamp))
 }
 
-async fn recv_rtcp(socket: Option<&UdpSocket>, buf: &mut [u8]) -> Option<usize> {
+async fn recv_rtcp(socket: Option<&UdpSocket>, buf: &mut [u8]) -> Option<(usize, SocketAddr)> {
     match socket {
-        Some(s) => s.recv_from(buf).await.ok().map(|(len, _)| len),
+        Some(s) => s.recv_from(buf).await.ok(),
         None => std::future::pending().await,
     }
 }
@@ -394,10 +419,10 @@ fn on_rtp(
         return None;
     };
     let h = packet.header;
-    let audio = h.payload_type == this.codec.payload_type()
+    let audio = h.payload_type == this.payload_type
         || h.payload_type == hotline_wire::jitter::COMFORT_NOISE;
     let event = Some(h.payload_type) == this.telephone_event;
-    if !(audio || event) || !rx.latch.accept(from, now) {
+    if !(audio || event) || !rx.is_far_end(from) || !rx.latch.accept(from, now) {
         this.stats.lock().rejected += 1;
         return None;
     }
@@ -421,7 +446,11 @@ fn on_rtp(
     None
 }
 
-fn on_rtcp(stats: &RtpStatsHandle, rx: &mut Receiver, datagram: &[u8]) {
+fn on_rtcp(stats: &RtpStatsHandle, rx: &mut Receiver, datagram: &[u8], from: SocketAddr) {
+    if !rx.is_far_end(from) {
+        stats.lock().rejected += 1;
+        return;
+    }
     let Ok(packets) = rtcp::parse(datagram) else {
         stats.lock().rejected += 1;
         return;
@@ -553,15 +582,16 @@ mod tests {
             send: true,
         });
         let transport = RtpTransport::new(
-            ours,
+            Arc::new(ours),
             None,
-            G711::ALaw,
+            (G711::ALaw, 8),
             Some(101),
             direction_rx,
             7,
             "t".into(),
         )
-        .with_media_timeout(Some(Duration::from_secs(1)));
+        .with_media_timeout(Some(Duration::from_secs(1)))
+        .with_sources(vec!["127.0.0.1".parse().unwrap()]);
         let stats = transport.stats();
         let format = transport.format();
         let (inbound_tx, inbound_rx) = inbound_queue(200);
@@ -608,6 +638,15 @@ mod tests {
             }
             last = Some(p.header);
         }
+
+        // A host that is not the far end sprays the port first: refused, and it does not
+        // take the media over.
+        let stranger = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+        for n in 0..3u16 {
+            let p = packet(n, 8, &[0x77; 160], 160 * u32::from(n), n == 0);
+            stranger.send_to(&p, our_addr).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
 
         // The phone sends six frames out of order and a key press.
         let fills = [0x10u8, 0x20, 0x30, 0x40, 0x50, 0x60];
@@ -696,7 +735,7 @@ mod tests {
         task.await.unwrap().unwrap();
         let s = stats.snapshot();
         // Six frames and six event packets (three, then the end three times).
-        assert_eq!((s.received, s.dtmf, s.rejected), (12, 1, 0), "{s:?}");
+        assert_eq!((s.received, s.dtmf, s.rejected), (12, 1, 3), "{s:?}");
         assert!(s.sent >= 5);
     }
 }

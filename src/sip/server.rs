@@ -114,7 +114,12 @@ impl SipServer {
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let endpoint_inner = endpoint.inner.clone();
         let context = Arc::new(ServerContext {
-            ports: RtpPorts::new(listen.ip(), config.rtp_port_min, config.rtp_port_max),
+            ports: RtpPorts::new(
+                listen.ip(),
+                config.rtp_port_min,
+                config.rtp_port_max,
+                random_u64(),
+            ),
             engines,
             store,
             public_ip,
@@ -140,6 +145,13 @@ impl SipServer {
         }
         let task = tokio::spawn(accept_loop(context.clone(), incoming));
         tracing::info!("SIP listening on {sip_addr} (UDP and TCP), media from {public_ip}");
+        if context.config.allow.is_empty() && context.config.accounts.is_empty() {
+            tracing::warn!(
+                "anyone who reaches {sip_addr} can call, and caller ids are not trusted (callers \
+                 verify with an order number and ZIP code); set sip.allow or sip.accounts for a \
+                 trunk or PBX"
+            );
+        }
         Ok(SipServer {
             sip_addr,
             context,
@@ -174,6 +186,20 @@ fn source_ip(tx: &Transaction) -> Option<IpAddr> {
     }
 }
 
+/// 64 random bits from the system (nonce keys, RTP port choice), or the clock if
+/// /dev/urandom cannot be read.
+pub fn random_u64() -> u64 {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64,
+    }
+}
+
 fn has_to_tag(tx: &Transaction) -> bool {
     tx.original
         .to_header()
@@ -196,7 +222,10 @@ struct Gate {
 }
 
 enum Admission {
-    Admit,
+    /// `trusted`: admitted by the allowlist or a password (not merely an open door).
+    Admit {
+        trusted: bool,
+    },
     Challenge(String),
     Refuse(String),
 }
@@ -211,11 +240,7 @@ impl Gate {
                 password: a.password.clone(),
             })
             .collect();
-        let secret = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos() as u64
-            ^ u64::from(std::process::id()).rotate_left(40);
+        let secret = random_u64();
         Gate {
             allow: Allowlist::new(&config.allow),
             auth: (!accounts.is_empty())
@@ -228,19 +253,20 @@ impl Gate {
     fn admit(&self, tx: &Transaction) -> Admission {
         let source = source_ip(tx);
         if !self.allow.is_empty() && self.allow.allows(source) {
-            return Admission::Admit;
+            return Admission::Admit { trusted: true };
         }
         let Some(auth) = &self.auth else {
             return if self.allow.is_empty() {
-                Admission::Admit
+                Admission::Admit { trusted: false }
             } else {
                 Admission::Refuse(format!("{source:?} is not on sip.allow"))
             };
         };
         let now = self.started.elapsed().as_secs();
         let header = tx.original.authorization_header().map(|h| h.value());
-        match auth.verify(header, &tx.original.method.to_string(), now) {
-            Ok(_) => Admission::Admit,
+        let uri = tx.original.uri.to_string();
+        match auth.verify(header, &tx.original.method.to_string(), &uri, now) {
+            Ok(_) => Admission::Admit { trusted: true },
             Err(DigestError::Missing | DigestError::StaleNonce) => {
                 Admission::Challenge(auth.challenge(now))
             }
@@ -249,11 +275,16 @@ impl Gate {
     }
 }
 
+/// Out-of-dialog requests handled at once; beyond it new ones are dropped (the peer
+/// retransmits), so a peer that stops reading its TCP connection cannot stall the server.
+const REQUESTS_IN_FLIGHT: usize = 64;
+
 async fn accept_loop(
     context: Arc<ServerContext>,
     mut incoming: rsipstack::transaction::TransactionReceiver,
 ) {
-    let gate = Gate::new(&context.config);
+    let gate = Arc::new(Gate::new(&context.config));
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(REQUESTS_IN_FLIGHT));
     while let Some(mut tx) = incoming.recv().await {
         if has_to_tag(&tx) {
             // In-dialog: ACK, BYE, re-INVITE, NOTIFY, INFO, OPTIONS of a call we hold.
@@ -266,49 +297,69 @@ async fn accept_loop(
                     });
                 }
                 None if tx.original.method == Method::Ack => {}
-                None => reply(&mut tx, StatusCode::CallTransactionDoesNotExist, vec![]).await,
+                None => {
+                    tokio::spawn(async move {
+                        reply(&mut tx, StatusCode::CallTransactionDoesNotExist, vec![]).await
+                    });
+                }
             }
             continue;
         }
-        match tx.original.method {
-            Method::Invite => match gate.admit(&tx) {
-                Admission::Admit => on_invite(&context, tx).await,
-                Admission::Challenge(challenge) => {
-                    reply(
-                        &mut tx,
-                        StatusCode::Unauthorized,
-                        vec![Header::WwwAuthenticate(challenge.into())],
-                    )
-                    .await
-                }
-                Admission::Refuse(why) => {
-                    tracing::warn!("refused a call: {why}");
-                    reply(&mut tx, StatusCode::Forbidden, vec![]).await
-                }
-            },
-            Method::Options => {
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            tracing::warn!(
+                "{REQUESTS_IN_FLIGHT} requests in flight: dropped a {}",
+                tx.original.method
+            );
+            continue;
+        };
+        let context = context.clone();
+        let gate = gate.clone();
+        tokio::spawn(async move {
+            out_of_dialog(&context, &gate, tx).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn out_of_dialog(context: &Arc<ServerContext>, gate: &Gate, mut tx: Transaction) {
+    match tx.original.method {
+        Method::Invite => match gate.admit(&tx) {
+            Admission::Admit { trusted } => on_invite(context, tx, trusted).await,
+            Admission::Challenge(challenge) => {
                 reply(
                     &mut tx,
-                    StatusCode::OK,
-                    vec![
-                        Header::Allow(ALLOW.into()),
-                        Header::Accept("application/sdp".into()),
-                    ],
+                    StatusCode::Unauthorized,
+                    vec![Header::WwwAuthenticate(challenge.into())],
                 )
                 .await
             }
-            Method::Ack => {}
-            Method::Bye | Method::Cancel => {
-                reply(&mut tx, StatusCode::CallTransactionDoesNotExist, vec![]).await
+            Admission::Refuse(why) => {
+                tracing::warn!("refused a call: {why}");
+                reply(&mut tx, StatusCode::Forbidden, vec![]).await
             }
-            _ => {
-                reply(
-                    &mut tx,
-                    StatusCode::MethodNotAllowed,
-                    vec![Header::Allow(ALLOW.into())],
-                )
-                .await
-            }
+        },
+        Method::Options => {
+            reply(
+                &mut tx,
+                StatusCode::OK,
+                vec![
+                    Header::Allow(ALLOW.into()),
+                    Header::Accept("application/sdp".into()),
+                ],
+            )
+            .await
+        }
+        Method::Ack => {}
+        Method::Bye | Method::Cancel => {
+            reply(&mut tx, StatusCode::CallTransactionDoesNotExist, vec![]).await
+        }
+        _ => {
+            reply(
+                &mut tx,
+                StatusCode::MethodNotAllowed,
+                vec![Header::Allow(ALLOW.into())],
+            )
+            .await
         }
     }
 }
@@ -324,42 +375,33 @@ async fn refuse_busy(context: &ServerContext, tx: &mut Transaction) {
     .await;
 }
 
-async fn on_invite(context: &Arc<ServerContext>, mut tx: Transaction) {
+/// The offer of an INVITE, negotiated; or the status and the reason to refuse it with.
+fn read_offer(body: &[u8]) -> Result<sdp::Negotiated, (StatusCode, String)> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        // No late offers: we answer, we do not offer in the 200.
+        return Err((
+            StatusCode::NotAcceptableHere,
+            "an INVITE without an SDP offer".into(),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| (StatusCode::BadRequest, "the SDP is not UTF-8".to_string()))?;
+    let offer = sdp::parse(text).map_err(|e| (StatusCode::BadRequest, e.to_string()))?;
+    sdp::negotiate(&offer).map_err(|e| (StatusCode::NotAcceptableHere, e.to_string()))
+}
+
+/// `trusted`: the source is on the allowlist or authenticated, so its caller id (the From
+/// user) is believed and verifies a known customer; from anyone else it is not used.
+async fn on_invite(context: &Arc<ServerContext>, mut tx: Transaction, trusted: bool) {
     // The offer first: a call we cannot carry is refused before anything is allocated.
-    let negotiated = match std::str::from_utf8(tx.original.body())
-        .map_err(|_| "the SDP is not UTF-8".to_string())
-        .and_then(|text| {
-            if text.trim().is_empty() {
-                Err("an INVITE without an SDP offer".to_string())
-            } else {
-                sdp::parse(text).map_err(|e| e.to_string())
-            }
-        }) {
-        Ok(offer) => sdp::negotiate(&offer),
-        Err(why) => {
+    let negotiated = match read_offer(tx.original.body()) {
+        Ok(n) => n,
+        Err((code, why)) => {
             tracing::info!("refused an INVITE: {why}");
-            let code = if why.contains("without") {
-                StatusCode::NotAcceptableHere
-            } else {
-                StatusCode::BadRequest
-            };
             reply(
                 &mut tx,
                 code,
                 vec![Header::Warning(format!("399 hotline \"{why}\"").into())],
-            )
-            .await;
-            return;
-        }
-    };
-    let negotiated = match negotiated {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::info!("refused an INVITE: {e}");
-            reply(
-                &mut tx,
-                StatusCode::NotAcceptableHere,
-                vec![Header::Warning(format!("304 hotline \"{e}\"").into())],
             )
             .await;
             return;
@@ -401,12 +443,20 @@ async fn on_invite(context: &Arc<ServerContext>, mut tx: Transaction) {
                 return;
             }
         };
-    let caller_id = tx
+    let from_user = tx
         .original
         .from_header()
         .ok()
         .and_then(|f| f.uri().ok())
         .and_then(|u| u.user().map(str::to_string));
+    if !trusted && from_user.is_some() {
+        tracing::info!(
+            "caller id {from_user:?} not used: the call came from a source that is neither on \
+             sip.allow nor authenticated"
+        );
+    }
+    let caller_id = from_user.filter(|_| trusted);
+    let signalling_ip = source_ip(&tx);
     let call = PhoneCall::new(
         context.clone(),
         PhoneCallSetup {
@@ -415,6 +465,7 @@ async fn on_invite(context: &Arc<ServerContext>, mut tx: Transaction) {
             sockets,
             negotiated,
             caller_id,
+            signalling_ip,
             slot,
         },
     );

@@ -88,8 +88,9 @@ pub struct JitterStats {
     pub jitter: f64,
 }
 
-/// Packets longer than this many samples (1 s at 8 kHz) are not audio this product expects.
-const MAX_PACKET_SAMPLES: usize = 8000;
+/// Packets longer than this many frames (80 ms at 20 ms) are not audio this product expects:
+/// phones send 10-60 ms.
+const MAX_PACKET_FRAMES: usize = 4;
 
 #[derive(Debug)]
 pub struct JitterBuffer {
@@ -143,12 +144,11 @@ impl JitterBuffer {
         self.base_sequence = None;
         self.last_report = (0, 0);
         self.transit = None;
-        let received = self.stats.received;
+        // Reception statistics are per stream (RTCP reports on the current SSRC).
         let new_streams = self.stats.new_streams + u64::from(self.stats.ssrc.is_some());
         self.stats = JitterStats {
             ssrc: Some(ssrc),
             new_streams,
-            received,
             ..JitterStats::default()
         };
     }
@@ -171,7 +171,7 @@ impl JitterBuffer {
             }
             self.reset_stream(ssrc);
         }
-        if payload.len() > MAX_PACKET_SAMPLES
+        if payload.len() > MAX_PACKET_FRAMES * self.config.frame_samples as usize
             || (payload.is_empty() && payload_type != COMFORT_NOISE)
         {
             return Pushed::Ignored;
@@ -198,7 +198,8 @@ impl JitterBuffer {
                 Pushed::ComfortNoise
             };
         }
-        if self.position.is_some() && ts + payload.len() as u64 <= self.played_until {
+        // Late: its time was played (or skipped), even if playout has paused since.
+        if ts + payload.len() as u64 <= self.played_until {
             self.stats.late += 1;
             return Pushed::Late;
         }
@@ -222,14 +223,29 @@ impl JitterBuffer {
         last + last_payload.len() as u64 - start
     }
 
+    /// Samples from the oldest packet held to the end of the newest.
+    fn span_held(&self) -> u64 {
+        match (
+            self.packets.first_key_value(),
+            self.packets.last_key_value(),
+        ) {
+            (Some((&first, _)), Some((&last, (payload, _)))) => last + payload.len() as u64 - first,
+            _ => 0,
+        }
+    }
+
     fn trim_overflow(&mut self) {
         let max = u64::from(self.config.max_frames * self.config.frame_samples);
         let target = u64::from(self.config.target_frames * self.config.frame_samples);
-        if self.buffered_samples() <= max {
+        // Too much time held, or too many packets (tiny packets spread over the span).
+        let max_packets = 2 * self.config.max_frames as usize;
+        if self.buffered_samples() <= max && self.packets.len() <= max_packets {
             return;
         }
         // Drop the oldest until the target depth is left, and play on from there.
-        while self.buffered_samples() > target && self.packets.len() > 1 {
+        while (self.span_held() > target || self.packets.len() > max_packets)
+            && self.packets.len() > 1
+        {
             self.packets.pop_first();
             self.stats.dropped_overflow += 1;
         }
@@ -414,6 +430,46 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_tiny_packets_is_bounded_and_huge_ones_refused() {
+        let config = JitterConfig::default();
+        let mut jb = JitterBuffer::new(config);
+        // Descending timestamps, one byte each: the span stays small, the count must not grow.
+        for n in 0..10_000u32 {
+            jb.push(1, (20_000 - n) as u16, 1_000_000 - n, 0, &[1], ms(0));
+        }
+        assert!(jb.packets.len() <= 2 * config.max_frames as usize);
+        assert_eq!(jb.push(1, 1, 5, 0, &[0; 641], ms(0)), Pushed::Ignored);
+    }
+
+    #[test]
+    fn a_late_duplicate_after_an_underrun_is_not_replayed() {
+        let mut jb = JitterBuffer::new(JitterConfig {
+            target_frames: 1,
+            ..JitterConfig::default()
+        });
+        jb.push(1, 0, 0, 0, &frame(1), ms(0));
+        assert_eq!(audio(&jb.pop()), 1);
+        assert_eq!(jb.pop(), Slot::Silence); // underrun: playout pauses
+        assert_eq!(jb.push(1, 0, 0, 0, &frame(1), ms(50)), Pushed::Late);
+    }
+
+    #[test]
+    fn a_new_stream_reports_its_own_loss() {
+        let mut jb = JitterBuffer::new(JitterConfig::default());
+        for n in 0..10u16 {
+            jb.push(1, n, u32::from(n) * 160, 0, &frame(1), ms(0));
+        }
+        for n in 0..4u16 {
+            jb.push(2, 100 + n, u32::from(n) * 160, 0, &frame(2), ms(0));
+        }
+        let block = jb.report(0, 0).unwrap();
+        assert_eq!(
+            (block.ssrc, block.cumulative_lost, block.fraction_lost),
+            (2, 0, 0)
+        );
+    }
+
+    #[test]
     fn comfort_noise_then_speech_resumes_without_counting_loss() {
         let mut jb = JitterBuffer::new(JitterConfig {
             target_frames: 1,
@@ -462,8 +518,11 @@ mod tests {
             );
         }
         assert!(jb.stats().dropped_overflow > 0);
-        // Playout resumes close behind the newest, not at the oldest.
-        assert!(audio(&jb.pop()) >= 5);
+        // The last overflow cut the buffer to the target depth (one frame) behind the newest
+        // then (7); playout goes on from there in order, without a gap or an underrun.
+        let played: Vec<u8> = (0..3).map(|_| audio(&jb.pop())).collect();
+        assert_eq!(played, vec![7, 8, 9]);
+        assert_eq!(jb.stats().underruns, 0);
         assert_eq!(jb.push(1, 99, 0, 0, &[], ms(30)), Pushed::Ignored);
     }
 }

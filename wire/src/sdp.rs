@@ -268,6 +268,8 @@ pub struct Negotiated {
     pub remote_addr: IpAddr,
     pub remote_port: u16,
     pub codec: G711,
+    /// The payload type the offer gave the codec (0 or 8, or a dynamic one with an rtpmap).
+    pub payload_type: u8,
     pub telephone_event: Option<u8>,
     /// The direction we answer with.
     pub direction: Direction,
@@ -291,23 +293,39 @@ fn encoding_of(media: &Media, format: &str) -> Option<(String, u32)> {
     }
 }
 
-/// Picks the audio stream, codec and DTMF payload type we will use.
+/// Picks the audio stream, codec and DTMF payload type we will use: the offerer's first G.711.
 pub fn negotiate(offer: &SessionDescription) -> Result<Negotiated, SdpError> {
+    negotiate_preferring(offer, None)
+}
+
+/// The same, keeping `prefer` when the offer still has it (a re-INVITE mid-call).
+pub fn negotiate_preferring(
+    offer: &SessionDescription,
+    prefer: Option<G711>,
+) -> Result<Negotiated, SdpError> {
     let mut saw_audio = false;
     for (index, media) in offer.media.iter().enumerate() {
         if media.kind != "audio" || media.port == 0 || !media.protocol.starts_with("RTP/AVP") {
             continue;
         }
         saw_audio = true;
-        let codec = media
+        let candidates: Vec<(G711, u8)> = media
             .formats
             .iter()
-            .find_map(|f| match encoding_of(media, f) {
-                Some((e, 8000)) if e == "PCMU" => Some(G711::MuLaw),
-                Some((e, 8000)) if e == "PCMA" => Some(G711::ALaw),
-                _ => None,
-            });
-        let Some(codec) = codec else {
+            .filter_map(|f| {
+                let pt: u8 = f.parse().ok()?;
+                match encoding_of(media, f) {
+                    Some((e, 8000)) if e == "PCMU" => Some((G711::MuLaw, pt)),
+                    Some((e, 8000)) if e == "PCMA" => Some((G711::ALaw, pt)),
+                    _ => None,
+                }
+            })
+            .collect();
+        let chosen = candidates
+            .iter()
+            .find(|(c, _)| Some(*c) == prefer)
+            .or(candidates.first());
+        let Some(&(codec, payload_type)) = chosen else {
             continue;
         };
         let telephone_event = media.formats.iter().find_map(|f| {
@@ -335,6 +353,7 @@ pub fn negotiate(offer: &SessionDescription) -> Result<Negotiated, SdpError> {
             remote_addr,
             remote_port: media.port,
             codec,
+            payload_type,
             telephone_event,
             direction,
             on_hold: zero || matches!(offered_direction, Direction::SendOnly | Direction::Inactive),
@@ -376,8 +395,8 @@ fn header(out: &mut String, local: &LocalMedia) {
     );
 }
 
-fn audio_lines(out: &mut String, port: u16, codec: G711, te: Option<u8>, dir: Direction) {
-    let pt = codec.payload_type();
+fn audio_lines(out: &mut String, port: u16, codec: (G711, u8), te: Option<u8>, dir: Direction) {
+    let (codec, pt) = codec;
     let _ = write!(out, "m=audio {port} RTP/AVP {pt}");
     if let Some(te) = te {
         let _ = write!(out, " {te}");
@@ -401,7 +420,7 @@ pub fn answer(negotiated: &Negotiated, local: &LocalMedia) -> String {
             audio_lines(
                 &mut out,
                 local.port,
-                negotiated.codec,
+                (negotiated.codec, negotiated.payload_type),
                 negotiated.telephone_event,
                 negotiated.direction,
             );
@@ -520,6 +539,17 @@ mod tests {
         ));
         let big = "a=x\n".repeat(5000);
         assert!(matches!(parse(&big), Err(SdpError::TooLarge(_))));
+    }
+
+    #[test]
+    fn a_dynamic_payload_type_is_kept_and_a_re_invite_keeps_the_codec() {
+        let dynamic = "v=0\nc=IN IP4 1.2.3.4\nm=audio 4000 RTP/AVP 96 8\na=rtpmap:96 PCMU/8000\n";
+        let n = negotiate(&parse(dynamic).unwrap()).unwrap();
+        assert_eq!((n.codec, n.payload_type), (G711::MuLaw, 96));
+        assert!(answer(&n, &local()).contains("m=audio 20000 RTP/AVP 96\r\na=rtpmap:96 PCMU/8000"));
+        let both = "v=0\nc=IN IP4 1.2.3.4\nm=audio 4000 RTP/AVP 0 8\n";
+        let n = negotiate_preferring(&parse(both).unwrap(), Some(G711::ALaw)).unwrap();
+        assert_eq!((n.codec, n.payload_type), (G711::ALaw, 8));
     }
 
     #[test]
