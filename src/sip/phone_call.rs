@@ -17,7 +17,7 @@ use super::bridge::{Leg, bridge};
 use super::rtp_ports::MediaSockets;
 use super::rtp_transport::{MediaDirection, RtpTransport};
 use super::server::ServerContext;
-use crate::call::actor::{CallCommand, CallEvent};
+use crate::call::actor::{CallCommand, CallEnd, CallEvent};
 use crate::call::pipeline::{CallSetup, start_call};
 use crate::dialog::language::Language;
 use crate::dialog::session::Clock;
@@ -190,6 +190,7 @@ impl PhoneCall {
                 max_call
             });
         let mut transfer: Option<String> = None;
+        let mut finished = false;
         let mut handle_report = None;
         loop {
             tokio::select! {
@@ -253,6 +254,9 @@ impl PhoneCall {
                         }
                         Ok(CallEvent::Ended(end)) => {
                             tracing::info!(call = %call_id, "call over: {end:?}");
+                            // Only a conversation that ended as planned hands over; not a call
+                            // whose media went silent or that was cut short.
+                            finished = end == CallEnd::Finished;
                             break;
                         }
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
@@ -264,6 +268,7 @@ impl PhoneCall {
         // The media side stops with the signalling.
         drop(direction_tx);
         if !far_end_gone
+            && finished
             && let (Some(summary), Some(agent)) = (&transfer, &context.config.agent_uri)
         {
             let headers = transfer_headers(summary, &call_id);
