@@ -15,7 +15,7 @@ use rsipstack::sip::{Header, StatusCode, StatusCodeKind};
 use tokio::net::UdpSocket;
 
 use super::server::ServerContext;
-use crate::audio::g711::Law;
+use super::{law, sdp_header};
 use hotline_wire::rtp::{self, SymmetricLatch};
 use hotline_wire::sdp::{self, Direction, G711, LocalMedia};
 
@@ -39,13 +39,6 @@ pub struct Leg {
 pub struct Relayed {
     pub to_agent: u64,
     pub to_caller: u64,
-}
-
-fn law(codec: G711) -> Law {
-    match codec {
-        G711::MuLaw => Law::MuLaw,
-        G711::ALaw => Law::ALaw,
-    }
 }
 
 /// Rewrites one RTP packet from `from` for `to`: the audio payload type (transcoded when the
@@ -187,28 +180,41 @@ async fn relay(
                 Some(other) => answer_in_bridge(other, agent).await,
             },
             received = caller.socket.recv_from(&mut from_caller) => {
-                let Ok((len, source)) = received else { continue };
-                if !caller_latch.accept(source, start.elapsed()) {
-                    continue;
-                }
-                if let Some(packet) = translate(&from_caller[..len], caller, agent, &mut scratch)
-                    && agent.socket.send_to(&packet, agent_latch.target()).await.is_ok()
+                if let Ok((len, source)) = received
+                    && forward(&from_caller[..len], source, start.elapsed(),
+                        (caller, &mut caller_latch), (agent, &agent_latch), &mut scratch).await
                 {
                     counts.to_agent += 1;
                 }
             }
             received = agent.socket.recv_from(&mut from_agent) => {
-                let Ok((len, source)) = received else { continue };
-                if !agent_latch.accept(source, start.elapsed()) {
-                    continue;
-                }
-                if let Some(packet) = translate(&from_agent[..len], agent, caller, &mut scratch)
-                    && caller.socket.send_to(&packet, caller_latch.target()).await.is_ok()
+                if let Ok((len, source)) = received
+                    && forward(&from_agent[..len], source, start.elapsed(),
+                        (agent, &mut agent_latch), (caller, &caller_latch), &mut scratch).await
                 {
                     counts.to_caller += 1;
                 }
             }
         }
+    }
+}
+
+/// Relays one datagram that arrived on `from`'s socket from `source` to the other leg, when
+/// it comes from `from`'s far end and is something the other side can take.
+async fn forward(
+    datagram: &[u8],
+    source: SocketAddr,
+    now: Duration,
+    (from, from_latch): (&Leg, &mut SymmetricLatch<SocketAddr>),
+    (to, to_latch): (&Leg, &SymmetricLatch<SocketAddr>),
+    scratch: &mut Vec<f32>,
+) -> bool {
+    if !from_latch.accept(source, now) {
+        return false;
+    }
+    match translate(datagram, from, to, scratch) {
+        Some(packet) => to.socket.send_to(&packet, to_latch.target()).await.is_ok(),
+        None => false,
     }
 }
 
@@ -220,7 +226,7 @@ async fn answer_in_bridge(state: DialogState, leg: &Leg) {
             let _ = h
                 .respond(
                     StatusCode::OK,
-                    Some(vec![Header::ContentType("application/sdp".into())]),
+                    Some(sdp_header()),
                     Some(leg.answer.clone().into_bytes()),
                 )
                 .await;

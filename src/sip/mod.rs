@@ -11,3 +11,21 @@ pub mod registration;
 pub mod rtp_ports;
 pub mod rtp_transport;
 pub mod server;
+
+use hotline_wire::sdp::G711;
+use rsipstack::sip::Header;
+
+use crate::audio::g711::Law;
+
+/// The audio core's G.711 law for a negotiated codec.
+pub(crate) fn law(codec: G711) -> Law {
+    match codec {
+        G711::MuLaw => Law::MuLaw,
+        G711::ALaw => Law::ALaw,
+    }
+}
+
+/// The `Content-Type` of a message carrying SDP.
+pub(crate) fn sdp_header() -> Vec<Header> {
+    vec![Header::ContentType("application/sdp".into())]
+}

@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, watch};
 use super::bridge::{Leg, bridge};
 use super::rtp_ports::MediaSockets;
 use super::rtp_transport::{MediaDirection, RtpTransport};
+use super::sdp_header;
 use super::server::ServerContext;
 use crate::call::actor::{CallCommand, CallEnd, CallEvent};
 use crate::call::pipeline::{CallSetup, start_call};
@@ -83,10 +84,6 @@ fn media_direction(n: &Negotiated) -> MediaDirection {
     }
 }
 
-fn sdp_header() -> Vec<Header> {
-    vec![Header::ContentType("application/sdp".into())]
-}
-
 impl PhoneCall {
     pub fn new(context: Arc<ServerContext>, setup: PhoneCallSetup) -> PhoneCall {
         PhoneCall { context, setup }
@@ -112,7 +109,8 @@ impl PhoneCall {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         let call_id = format!("sip-{}-{n}", now.as_millis());
-        let seed = now.as_nanos() as u64 ^ n.rotate_left(32) ^ u64::from(sockets.port);
+        // SSRC, sequence and timestamp starts, and the SDP session id: random (RFC 3550).
+        let seed = super::server::random_u64();
         let mut local = LocalMedia {
             address: context.public_ip,
             port: sockets.port,

@@ -18,7 +18,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
-use crate::audio::g711::Law;
+use super::law;
 use crate::call::inbound::InboundFrame;
 use crate::call::transport::{
     MediaFormat, MediaTransport, TransportError, TransportEvent, TransportFuture, TransportIo,
@@ -134,13 +134,6 @@ impl RtpTransport {
 
     pub fn stats(&self) -> RtpStatsHandle {
         self.stats.clone()
-    }
-}
-
-fn law(codec: G711) -> Law {
-    match codec {
-        G711::MuLaw => Law::MuLaw,
-        G711::ALaw => Law::ALaw,
     }
 }
 

@@ -249,9 +249,8 @@ impl Gate {
         }
     }
 
-    /// Whether an INVITE may place a call.
-    fn admit(&self, tx: &Transaction) -> Admission {
-        let source = source_ip(tx);
+    /// Whether an INVITE from `source` may place a call.
+    fn admit(&self, tx: &Transaction, source: Option<IpAddr>) -> Admission {
         if !self.allow.is_empty() && self.allow.allows(source) {
             return Admission::Admit { trusted: true };
         }
@@ -322,9 +321,10 @@ async fn accept_loop(
 }
 
 async fn out_of_dialog(context: &Arc<ServerContext>, gate: &Gate, mut tx: Transaction) {
+    let source = source_ip(&tx);
     match tx.original.method {
-        Method::Invite => match gate.admit(&tx) {
-            Admission::Admit { trusted } => on_invite(context, tx, trusted).await,
+        Method::Invite => match gate.admit(&tx, source) {
+            Admission::Admit { trusted } => on_invite(context, tx, trusted, source).await,
             Admission::Challenge(challenge) => {
                 reply(
                     &mut tx,
@@ -392,7 +392,13 @@ fn read_offer(body: &[u8]) -> Result<sdp::Negotiated, (StatusCode, String)> {
 
 /// `trusted`: the source is on the allowlist or authenticated, so its caller id (the From
 /// user) is believed and verifies a known customer; from anyone else it is not used.
-async fn on_invite(context: &Arc<ServerContext>, mut tx: Transaction, trusted: bool) {
+/// `signalling_ip`: where the INVITE came from (media is accepted from there too).
+async fn on_invite(
+    context: &Arc<ServerContext>,
+    mut tx: Transaction,
+    trusted: bool,
+    signalling_ip: Option<IpAddr>,
+) {
     // The offer first: a call we cannot carry is refused before anything is allocated.
     let negotiated = match read_offer(tx.original.body()) {
         Ok(n) => n,
@@ -456,7 +462,6 @@ async fn on_invite(context: &Arc<ServerContext>, mut tx: Transaction, trusted: b
         );
     }
     let caller_id = from_user.filter(|_| trusted);
-    let signalling_ip = source_ip(&tx);
     let call = PhoneCall::new(
         context.clone(),
         PhoneCallSetup {

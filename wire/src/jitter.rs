@@ -212,15 +212,14 @@ impl JitterBuffer {
         outcome
     }
 
+    /// Samples from the playout position (or the oldest packet, if earlier) to the end of
+    /// the newest.
     fn buffered_samples(&self) -> u64 {
-        let (Some((&first, _)), Some((&last, (last_payload, _)))) = (
-            self.packets.first_key_value(),
-            self.packets.last_key_value(),
-        ) else {
+        let Some((&first, _)) = self.packets.first_key_value() else {
             return 0;
         };
         let start = self.position.unwrap_or(first).min(first);
-        last + last_payload.len() as u64 - start
+        self.span_held() + (first - start)
     }
 
     /// Samples from the oldest packet held to the end of the newest.
