@@ -142,14 +142,15 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
     // The status, given without asking for an order number or ZIP code: the caller id (from
     // this machine, a trusted source) verified the customer. Whisper hears the greeting's
     // name as "Alice" or "alas" through G.711, so the name itself is not checked.
+    // The server's side of the conversation, to say what went wrong if anything did.
+    let call_id = call["call"].clone();
+    let turns = serve.with_store(async |store| store.turns_of_call(&call_id).await.unwrap());
     assert!(
         transcript.contains("delivered"),
-        "the answer did not give the order's status: {transcript}"
+        "the answer did not give the order's status: {transcript}\nthe server's turns: {turns:?}"
     );
 
     // The RTP-edge latency of the question, as stored with the turn.
-    let call_id = call["call"].clone();
-    let turns = serve.with_store(async |store| store.turns_of_call(&call_id).await.unwrap());
     let asked = turns
         .iter()
         .find(|t| t.role == "caller" && t.text.to_lowercase().contains("order"))
