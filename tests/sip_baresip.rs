@@ -145,10 +145,17 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
     // The server's side of the conversation, to say what went wrong if anything did.
     let call_id = call["call"].clone();
     let turns = serve.with_store(async |store| store.turns_of_call(&call_id).await.unwrap());
-    assert!(
-        transcript.contains("delivered"),
-        "the answer did not give the order's status: {transcript}\nthe server's turns: {turns:?}"
-    );
+    if !transcript.contains("delivered") {
+        // The recording stays for a listen: what reached the softphone, or what Whisper missed.
+        let kept = common::root().join("target/test-artifacts/sip_baresip-heard.wav");
+        let _ = std::fs::create_dir_all(kept.parent().unwrap());
+        let _ = std::fs::copy(&recording, &kept);
+        panic!(
+            "the answer did not give the order's status: {transcript}\n\
+             the server's turns: {turns:?}\nthe recording: {}",
+            kept.display()
+        );
+    }
 
     // The RTP-edge latency of the question, as stored with the turn.
     let asked = turns

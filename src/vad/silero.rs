@@ -109,23 +109,25 @@ impl SileroVad {
         Ok(p)
     }
 
+    /// The speech probability of every whole chunk of `samples`, from a fresh stream.
+    pub fn probabilities(&mut self, samples: &[f32]) -> Result<Vec<f32>, VadError> {
+        self.reset();
+        let probs = samples
+            .chunks_exact(self.chunk_len())
+            .map(|chunk| self.probability(chunk))
+            .collect();
+        self.reset();
+        probs
+    }
+
     /// The fraction of whole chunks in `samples` whose speech probability exceeds `threshold`.
     pub fn speech_fraction(&mut self, samples: &[f32], threshold: f32) -> Result<f32, VadError> {
-        self.reset();
-        let len = self.chunk_len();
-        let mut chunks = 0usize;
-        let mut speech = 0usize;
-        for chunk in samples.chunks_exact(len) {
-            chunks += 1;
-            if self.probability(chunk)? > threshold {
-                speech += 1;
-            }
-        }
-        self.reset();
-        Ok(if chunks == 0 {
+        let probs = self.probabilities(samples)?;
+        let speech = probs.iter().filter(|&&p| p > threshold).count();
+        Ok(if probs.is_empty() {
             0.0
         } else {
-            speech as f32 / chunks as f32
+            speech as f32 / probs.len() as f32
         })
     }
 }
