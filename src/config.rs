@@ -32,7 +32,117 @@ pub struct Config {
     pub call: CallConfig,
     pub privacy: PrivacyConfig,
     pub sip: SipConfig,
+    pub web: WebConfig,
     pub log: LogConfig,
+}
+
+/// Browser calls: the web server of `hotline serve` (`src/web/`): the demo shop page, the
+/// voice widget and WebRTC.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Serve the web channel at all.
+    pub enabled: bool,
+    /// Where HTTP listens. Browsers allow the microphone only on https:// pages or on
+    /// localhost: put a TLS proxy in front for other hosts.
+    pub listen: String,
+    /// Local UDP addresses for WebRTC media (`0.0.0.0:0`: every interface, any port).
+    pub ice_udp: Vec<String>,
+    /// STUN/TURN servers for both peers (real deployments behind NAT).
+    pub ice_servers: Vec<crate::web::webrtc_transport::IceServer>,
+    /// Browser calls at once; beyond it an offer gets 503.
+    pub max_calls: usize,
+    /// Offers one client address may make per minute; beyond it 429.
+    pub offers_per_minute: usize,
+    /// Other sites whose pages may embed the widget and place calls, e.g.
+    /// `https://shop.example.com` (`*`: any). hotline's own pages always may.
+    pub allowed_origins: Vec<String>,
+    /// The secret shop pages sign their logged-in shopper's token with (HMAC-SHA256, 16
+    /// characters or more). None: every browser caller is anonymous.
+    pub customer_token_secret: Option<String>,
+    /// Where each browser call's stereo recording is written (none: not recorded).
+    pub record_dir: Option<PathBuf>,
+    /// Longest browser call (0: no limit).
+    pub max_call_s: u64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: "127.0.0.1:8080".into(),
+            ice_udp: vec!["0.0.0.0:0".into()],
+            ice_servers: Vec::new(),
+            max_calls: 4,
+            offers_per_minute: 10,
+            allowed_origins: Vec::new(),
+            customer_token_secret: None,
+            record_dir: None,
+            max_call_s: 1800,
+        }
+    }
+}
+
+impl WebConfig {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            problems.push(format!(
+                "web.listen must be an address and port like 127.0.0.1:8080, not {:?}",
+                self.listen
+            ));
+        }
+        if self.ice_udp.is_empty() {
+            problems.push("web.ice_udp needs at least one address, e.g. 0.0.0.0:0".into());
+        }
+        for addr in &self.ice_udp {
+            if addr.parse::<std::net::SocketAddr>().is_err() {
+                problems.push(format!(
+                    "web.ice_udp: {addr:?} is not an address and port like 0.0.0.0:0"
+                ));
+            }
+        }
+        for server in &self.ice_servers {
+            if server.urls.is_empty()
+                || server.urls.iter().any(|u| {
+                    !(u.starts_with("stun:") || u.starts_with("turn:") || u.starts_with("turns:"))
+                })
+            {
+                problems.push(format!(
+                    "web.ice_servers: {:?} must be stun:, turn: or turns: URLs",
+                    server.urls
+                ));
+            }
+        }
+        if !(1..=1000).contains(&self.max_calls) {
+            problems.push(format!(
+                "web.max_calls must be between 1 and 1000, not {}",
+                self.max_calls
+            ));
+        }
+        if !(1..=10_000).contains(&self.offers_per_minute) {
+            problems.push(format!(
+                "web.offers_per_minute must be between 1 and 10000, not {}",
+                self.offers_per_minute
+            ));
+        }
+        for origin in &self.allowed_origins {
+            if origin != "*" && !(origin.starts_with("https://") || origin.starts_with("http://")) {
+                problems.push(format!(
+                    "web.allowed_origins: {origin:?} must be like https://shop.example.com or *"
+                ));
+            }
+        }
+        if let Some(secret) = &self.customer_token_secret
+            && secret.len() < crate::web::customer_token::MIN_SECRET_LEN
+        {
+            problems.push(format!(
+                "web.customer_token_secret must be {} characters or more",
+                crate::web::customer_token::MIN_SECRET_LEN
+            ));
+        }
+        problems
+    }
 }
 
 /// Phone calls: the SIP user agent and RTP media of `hotline serve` (`src/sip/`).
@@ -519,6 +629,7 @@ impl Config {
             ));
         }
         problems.extend(self.sip.problems());
+        problems.extend(self.web.problems());
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             problems.push(format!("log.filter {:?}: {err}", self.log.filter));
         }
@@ -527,8 +638,8 @@ impl Config {
 }
 
 /// Applies `HOTLINE_<SECTION>_<FIELD>=value` overrides. Section names hold no underscore, so
-/// `HOTLINE_MODELS_CACHE_DIR` is `models.cache_dir`. A value is read as a TOML scalar when it
-/// parses as one (`4`, `true`), else as a string.
+/// `HOTLINE_MODELS_CACHE_DIR` is `models.cache_dir`. A value is read as a TOML scalar or array
+/// when it parses as one (`4`, `true`, `["10.0.0.0/8"]`), else as a string.
 fn apply_env(
     table: &mut toml::Table,
     env: impl IntoIterator<Item = (String, String)>,
@@ -550,7 +661,7 @@ fn apply_env(
             .parse::<toml::Table>()
             .ok()
             .and_then(|mut t| t.remove("v"))
-            .filter(|v| !v.is_table() && !v.is_array())
+            .filter(|v| !v.is_table())
             .unwrap_or_else(|| toml::Value::String(raw.clone()));
         let entry = table
             .entry(section.to_string())
@@ -588,6 +699,7 @@ mod tests {
             env(&[
                 ("HOTLINE_ASR_THREADS", "4"),
                 ("HOTLINE_MODELS_CACHE_DIR", "/srv/cache"),
+                ("HOTLINE_WEB_ICE_UDP", r#"["127.0.0.1:0"]"#),
                 ("UNRELATED", "x"),
             ]),
         )
@@ -595,6 +707,7 @@ mod tests {
         assert_eq!(config.asr.threads, 4);
         assert_eq!(config.asr.model, WhisperModel::TinyEn);
         assert_eq!(config.models.cache_dir, PathBuf::from("/srv/cache"));
+        assert_eq!(config.web.ice_udp, vec!["127.0.0.1:0".to_string()]);
     }
 
     #[test]

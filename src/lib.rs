@@ -18,3 +18,4 @@ pub mod sip;
 pub mod store;
 pub mod tts;
 pub mod vad;
+pub mod web;

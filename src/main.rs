@@ -36,9 +36,18 @@ enum Command {
     },
     /// Validate the configuration and print it with every default filled in.
     Config,
-    /// Answer phone calls: the SIP user agent on `[sip] listen` (an empty database gets the
-    /// demo shop).
+    /// Answer phone calls (the SIP user agent on `[sip] listen`) and browser calls (the demo
+    /// shop and its voice button on `[web] listen`). An empty database gets the demo shop.
     Serve,
+    /// Sign a customer token, as a shop's site would for its signed-in shopper (uses
+    /// `web.customer_token_secret`); prints the token.
+    Token {
+        /// The customer's id in the shop database, e.g. C1001.
+        customer: String,
+        /// How long the token is valid, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl_s: u64,
+    },
     /// Transcribe a WAV file; the transcript is the last line printed.
     Transcribe {
         file: PathBuf,
@@ -247,6 +256,18 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Serve => cli::serve::run(&config),
+        Command::Token { customer, ttl_s } => {
+            let secret = config.web.customer_token_secret.as_deref().context(
+                "web.customer_token_secret is not set (in hotline.toml or HOTLINE_WEB_CUSTOMER_TOKEN_SECRET)",
+            )?;
+            let key = hotline::web::customer_token::TokenKey::new(secret)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            println!("{}", key.sign(&customer, now.saturating_add(ttl_s))?);
+            Ok(())
+        }
     }
 }
 

@@ -1,6 +1,24 @@
 //! [`SplitMix64`]: a tiny seeded random-number generator. Reproducible from its seed, which is
 //! what its users need: LLM sampling that can be replayed, a demo shop that is the same for the
-//! same seed. Not for anything secret.
+//! same seed. Not for anything secret; [`os_random_u64`] is.
+
+/// 64 bits from the operating system's randomness (`/dev/urandom`), for what must not be
+/// guessed: call ids, nonce keys, RTP seeds. Falls back to the clock only where the device
+/// cannot be read (then logged).
+pub fn os_random_u64() -> u64 {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(e) => {
+            tracing::warn!("cannot read /dev/urandom ({e}); using the clock");
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos() as u64
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);

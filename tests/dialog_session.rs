@@ -75,6 +75,7 @@ async fn session_with(
             call_id: call_id.into(),
             channel: "text".into(),
             caller_id: caller.map(str::to_string),
+            known_customer: None,
             clock: Clock::Fixed(day_of_date("2026-11-28").unwrap()),
             language: Language::En,
             use_lexicon: true,

@@ -126,18 +126,7 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
                 heard.display()
             )
         });
-    let out = common::hotline(
-        &["transcribe", recording.to_str().unwrap()],
-        &[],
-        Duration::from_secs(180),
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let transcript = stdout.lines().last().unwrap_or("").to_lowercase();
+    let transcript = common::transcribe(&recording);
     eprintln!("baresip heard: {transcript}");
     // The status, given without asking for an order number or ZIP code: the caller id (from
     // this machine, a trusted source) verified the customer. Whisper hears the greeting's

@@ -101,6 +101,8 @@ pub struct CallSetup {
     /// `sip`, `webrtc`, `mic`, `file`.
     pub channel: String,
     pub caller_id: Option<String>,
+    /// A customer the channel vouches for (a shop page's signed token).
+    pub known_customer: Option<String>,
     pub clock: Clock,
     pub language: Language,
     pub use_lexicon: bool,
@@ -224,6 +226,7 @@ pub fn start_call(
             call_id: setup.call_id.clone(),
             channel: setup.channel.clone(),
             caller_id: setup.caller_id.clone(),
+            known_customer: setup.known_customer.clone(),
             clock: setup.clock,
             language: setup.language,
             use_lexicon: setup.use_lexicon,

@@ -37,6 +37,7 @@ pub fn run(config: &Config, caller_id: Option<String>, language: Language) -> Re
             call_id,
             channel: "text".into(),
             caller_id,
+            known_customer: None,
             clock: Clock::System,
             language,
             use_lexicon: true,

@@ -1,5 +1,6 @@
-//! `hotline serve`: the phone line. Loads the engines, opens the shop database (an empty one
-//! gets the demo shop), answers SIP calls until Ctrl-C or SIGTERM.
+//! `hotline serve`: the phone line and the shop's voice button. Loads the engines, opens the
+//! shop database (an empty one gets the demo shop), answers SIP calls and browser calls until
+//! Ctrl-C or SIGTERM.
 
 use anyhow::{Context, Result};
 
@@ -8,6 +9,7 @@ use hotline::config::Config;
 use hotline::onnx_runtime;
 use hotline::sip::server::SipServer;
 use hotline::store::{Store, seed};
+use hotline::web::server::WebServer;
 
 /// The demo shop an empty database gets (the same as `hotline db seed`'s defaults).
 const DEMO_SEED: u64 = 42;
@@ -37,6 +39,18 @@ pub fn run(config: &Config) -> Result<()> {
                 println!("  for example, call as {} ({})", c.phone, c.name);
             }
         }
+        let web = if config.web.enabled {
+            let web = WebServer::start(engines.clone(), store.clone(), config.web.clone())
+                .await
+                .context("starting the web server")?;
+            println!(
+                "hotline: the demo shop with its voice button is at http://{}/shop",
+                web.addr
+            );
+            Some(web)
+        } else {
+            None
+        };
         let server = SipServer::start(engines, store.clone(), config.sip.clone())
             .await
             .context("starting the SIP server")?;
@@ -47,8 +61,11 @@ pub fn run(config: &Config) -> Result<()> {
         shutdown_signal().await;
         println!(
             "hotline: stopping ({} calls in progress)",
-            server.active_calls()
+            server.active_calls() + web.as_ref().map_or(0, WebServer::active_calls)
         );
+        if let Some(web) = web {
+            web.shutdown().await;
+        }
         server.shutdown().await;
         store.close().await;
         Ok(())

@@ -85,6 +85,7 @@ pub async fn run_scenario(
             call_id: call_id.clone(),
             channel: "text".into(),
             caller_id: scenario.caller_id.clone(),
+            known_customer: None,
             clock: Clock::Fixed(scenario.today()),
             language: Language::En,
             use_lexicon,

@@ -209,6 +209,7 @@ pub async fn run_voice_scenario(
         call_id: call_id.clone(),
         channel: "file".into(),
         caller_id: scenario.caller_id.clone(),
+        known_customer: None,
         clock: Clock::Fixed(scenario.today()),
         language: Language::En,
         use_lexicon,

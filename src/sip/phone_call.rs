@@ -110,7 +110,7 @@ impl PhoneCall {
             .unwrap_or_default();
         let call_id = format!("sip-{}-{n}", now.as_millis());
         // SSRC, sequence and timestamp starts, and the SDP session id: random (RFC 3550).
-        let seed = super::server::random_u64();
+        let seed = crate::rng::os_random_u64();
         let mut local = LocalMedia {
             address: context.public_ip,
             port: sockets.port,
@@ -151,6 +151,7 @@ impl PhoneCall {
             call_id: call_id.clone(),
             channel: "sip".into(),
             caller_id: caller_id.clone(),
+            known_customer: None,
             clock: Clock::System,
             language: Language::En,
             use_lexicon: true,

@@ -118,7 +118,7 @@ impl SipServer {
                 listen.ip(),
                 config.rtp_port_min,
                 config.rtp_port_max,
-                random_u64(),
+                crate::rng::os_random_u64(),
             ),
             engines,
             store,
@@ -186,20 +186,6 @@ fn source_ip(tx: &Transaction) -> Option<IpAddr> {
     }
 }
 
-/// 64 random bits from the system (nonce keys, RTP port choice), or the clock if
-/// /dev/urandom cannot be read.
-pub fn random_u64() -> u64 {
-    use std::io::Read;
-    let mut bytes = [0u8; 8];
-    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
-        Ok(()) => u64::from_le_bytes(bytes),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos() as u64,
-    }
-}
-
 fn has_to_tag(tx: &Transaction) -> bool {
     tx.original
         .to_header()
@@ -240,7 +226,7 @@ impl Gate {
                 password: a.password.clone(),
             })
             .collect();
-        let secret = random_u64();
+        let secret = crate::rng::os_random_u64();
         Gate {
             allow: Allowlist::new(&config.allow),
             auth: (!accounts.is_empty())

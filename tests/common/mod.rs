@@ -78,3 +78,19 @@ pub fn hotline(args: &[&str], env: &[(&str, &Path)], limit: Duration) -> Output 
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// What `hotline transcribe` hears in a recording (lower case; the last line it prints).
+pub fn transcribe(path: &Path) -> String {
+    let out = hotline(
+        &["transcribe", path.to_str().expect("a UTF-8 path")],
+        &[],
+        Duration::from_secs(180),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout.lines().last().unwrap_or("").to_lowercase()
+}

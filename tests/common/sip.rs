@@ -30,6 +30,8 @@ pub fn free_sip_port() -> u16 {
 pub struct Serve {
     child: Child,
     pub sip: SocketAddr,
+    /// Where the web server (shop page, widget, browser calls) listens.
+    pub web: SocketAddr,
     pub db_url: String,
     pub dir: tempfile::TempDir,
     log: PathBuf,
@@ -78,6 +80,8 @@ impl Serve {
             .env("HOTLINE_STORE_URL", &db_url)
             .env("HOTLINE_SIP_RTP_PORT_MIN", rtp_min.to_string())
             .env("HOTLINE_SIP_RTP_PORT_MAX", (rtp_min + 199).to_string())
+            .env("HOTLINE_WEB_LISTEN", "127.0.0.1:0")
+            .env("HOTLINE_WEB_ICE_UDP", "[\"127.0.0.1:0\"]")
             .env("RUST_LOG", "info,rsipstack=warn,ort=warn,whisper_rs=warn")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
@@ -87,6 +91,7 @@ impl Serve {
         let mut serve = Serve {
             child,
             sip: SocketAddr::from(([127, 0, 0, 1], port)),
+            web: SocketAddr::from(([127, 0, 0, 1], 0)),
             db_url,
             dir,
             log,
@@ -102,6 +107,14 @@ impl Serve {
                 serve.log()
             );
             std::thread::sleep(Duration::from_millis(200));
+        }
+        let log = serve.log();
+        if let Some(addr) = log
+            .lines()
+            .find_map(|l| l.split("voice button is at http://").nth(1))
+            .and_then(|rest| rest.split('/').next()?.parse().ok())
+        {
+            serve.web = addr;
         }
         serve
     }

@@ -1,0 +1,111 @@
+//! What the voice widget shows during a call: captions of both sides and the call's state,
+//! derived from the call's typed events and sent to the page as JSON (server-sent events).
+
+use serde::Serialize;
+
+use crate::call::actor::{CallEnd, CallEvent};
+
+/// The call's state as the shopper sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Listening,
+    Thinking,
+    Speaking,
+    Transferring,
+    Ended,
+}
+
+/// One update for the page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Caption {
+    /// The shopper's words: `partial` while they talk, then final.
+    Caller {
+        text: String,
+        partial: bool,
+    },
+    /// The assistant's words as it starts saying them.
+    Assistant {
+        text: String,
+    },
+    State {
+        state: State,
+    },
+}
+
+impl Caption {
+    /// The update an event makes, if any (tool calls, latencies and the like stay private).
+    pub fn from_event(event: &CallEvent) -> Option<Caption> {
+        let state = |state| Some(Caption::State { state });
+        match event {
+            CallEvent::Partial { text } => Some(Caption::Caller {
+                text: text.clone(),
+                partial: true,
+            }),
+            CallEvent::CallerTurn { text, dtmf, .. } => Some(Caption::Caller {
+                text: if *dtmf {
+                    format!("(keys) {text}")
+                } else {
+                    text.clone()
+                },
+                partial: false,
+            }),
+            CallEvent::Reply { text, .. } => Some(Caption::Assistant { text: text.clone() }),
+            CallEvent::SpeechStarted { .. } => state(State::Speaking),
+            CallEvent::SpeechFinished { .. } | CallEvent::SpeechFlushed { .. } => {
+                state(State::Listening)
+            }
+            CallEvent::CallerSpeaking { .. } => state(State::Listening),
+            CallEvent::Tool { .. } => state(State::Thinking),
+            CallEvent::Transferred => state(State::Transferring),
+            CallEvent::Ended(CallEnd::Finished | CallEnd::Command | CallEnd::CallerHungUp(_)) => {
+                state(State::Ended)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn json(event: CallEvent) -> String {
+        serde_json::to_string(&Caption::from_event(&event).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn both_sides_and_the_state_reach_the_page() {
+        assert_eq!(
+            json(CallEvent::CallerTurn {
+                turn: 1,
+                text: "where is my order".into(),
+                dtmf: false
+            }),
+            r#"{"type":"caller","text":"where is my order","partial":false}"#
+        );
+        assert_eq!(
+            json(CallEvent::Reply {
+                turn: 1,
+                text: "It was delivered.".into(),
+                filler: false
+            }),
+            r#"{"type":"assistant","text":"It was delivered."}"#
+        );
+        assert_eq!(
+            json(CallEvent::SpeechStarted {
+                turn: 1,
+                filler: false,
+                media: Duration::ZERO
+            }),
+            r#"{"type":"state","state":"speaking"}"#
+        );
+        assert_eq!(
+            json(CallEvent::Transferred),
+            r#"{"type":"state","state":"transferring"}"#
+        );
+        assert!(Caption::from_event(&CallEvent::Backchannel).is_none());
+    }
+}
