@@ -39,6 +39,21 @@ enum Command {
     /// Answer phone calls (the SIP user agent on `[sip] listen`) and browser calls (the demo
     /// shop and its voice button on `[web] listen`). An empty database gets the demo shop.
     Serve,
+    /// Talk to the assistant through this machine's default microphone and speaker.
+    Talk {
+        /// The caller's phone number, as if the network had presented it (E.164).
+        #[arg(long)]
+        caller_id: Option<String>,
+        /// Hang up after this many seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
+        /// Write the call's stereo recording here (caller left, assistant right).
+        #[arg(long)]
+        record: Option<PathBuf>,
+        /// Language to greet in.
+        #[arg(long, value_parser = parse_language, default_value = "en")]
+        lang: Language,
+    },
     /// Sign a customer token, as a shop's site would for its signed-in shopper (uses
     /// `web.customer_token_secret`); prints the token.
     Token {
@@ -256,6 +271,20 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Serve => cli::serve::run(&config),
+        Command::Talk {
+            caller_id,
+            seconds,
+            record,
+            lang,
+        } => cli::talk::run(
+            &config,
+            cli::talk::TalkArgs {
+                caller_id,
+                seconds,
+                record,
+                language: lang,
+            },
+        ),
         Command::Token { customer, ttl_s } => {
             let secret = config.web.customer_token_secret.as_deref().context(
                 "web.customer_token_secret is not set (in hotline.toml or HOTLINE_WEB_CUSTOMER_TOKEN_SECRET)",

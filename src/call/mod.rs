@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod barge_in;
+pub mod device_transport;
 pub mod dialog;
 pub mod dtmf;
 pub mod ears;

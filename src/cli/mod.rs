@@ -5,5 +5,6 @@ pub mod db;
 pub mod eval;
 pub mod serve;
 pub mod speak;
+pub mod talk;
 pub mod transcribe;
 pub mod voice_eval;

@@ -16,29 +16,9 @@ const DEMO_SEED: u64 = 42;
 const DEMO_CUSTOMERS: usize = 20;
 
 pub fn run(config: &Config) -> Result<()> {
-    let ort = onnx_runtime::init(&config.models.onnxruntime)?;
-    println!("hotline: loading the engines ...");
-    let engines = Engines::load(&ort, config).context("loading the engines")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let (engines, runtime) = engines_and_runtime(config)?;
     runtime.block_on(async {
-        let store = Store::open(&config.store.url)
-            .await
-            .with_context(|| format!("opening the shop database {}", config.store.url))?;
-        if store.products().await?.is_empty() {
-            let shop = seed(&store, DEMO_SEED, DEMO_CUSTOMERS).await?;
-            println!(
-                "hotline: the database was empty; seeded the demo shop ({} customers, {} orders)",
-                shop.customers.len(),
-                shop.orders.len()
-            );
-            if let Some(c) = shop.customers.first() {
-                println!("  for example, call as {} ({})", c.phone, c.name);
-            }
-        }
+        let store = open_shop(config).await?;
         let web = if config.web.enabled {
             let web = WebServer::start(engines.clone(), store.clone(), config.web.clone())
                 .await
@@ -70,6 +50,38 @@ pub fn run(config: &Config) -> Result<()> {
         store.close().await;
         Ok(())
     })
+}
+
+/// The engines of calls (models loaded and warmed) and the async runtime they run on.
+pub fn engines_and_runtime(config: &Config) -> Result<(Engines, tokio::runtime::Runtime)> {
+    let ort = onnx_runtime::init(&config.models.onnxruntime)?;
+    eprintln!("hotline: loading the engines ...");
+    let engines = Engines::load(&ort, config).context("loading the engines")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    Ok((engines, runtime))
+}
+
+/// The configured shop database; an empty one gets the demo shop.
+pub async fn open_shop(config: &Config) -> Result<Store> {
+    let store = Store::open(&config.store.url)
+        .await
+        .with_context(|| format!("opening the shop database {}", config.store.url))?;
+    if store.products().await?.is_empty() {
+        let shop = seed(&store, DEMO_SEED, DEMO_CUSTOMERS).await?;
+        eprintln!(
+            "hotline: the database was empty; seeded the demo shop ({} customers, {} orders)",
+            shop.customers.len(),
+            shop.orders.len()
+        );
+        if let Some(c) = shop.customers.first() {
+            eprintln!("  for example, call as {} ({})", c.phone, c.name);
+        }
+    }
+    Ok(store)
 }
 
 async fn shutdown_signal() {

@@ -94,3 +94,23 @@ pub fn transcribe(path: &Path) -> String {
     );
     stdout.lines().last().unwrap_or("").to_lowercase()
 }
+
+/// A fresh SQLite shop in `dir` holding the fixture of `scenario` (a YAML file); its URL.
+pub fn shop_db(scenario: &Path, dir: &Path) -> String {
+    use hotline::eval::scenario::load_scenarios;
+    use hotline::store::{Store, load_fixture};
+    let db_url = format!("sqlite://{}?mode=rwc", dir.join("shop.db").display());
+    let scenarios = load_scenarios(&[scenario.to_path_buf()]).expect("the scenario loads");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = Store::open(&db_url).await.expect("the shop opens");
+        load_fixture(&store, &scenarios[0].fixture)
+            .await
+            .expect("the fixture loads");
+        store.close().await;
+    });
+    db_url
+}

@@ -11,8 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use hotline::audio::g711::Law;
-use hotline::eval::scenario::load_scenarios;
-use hotline::store::{Store, load_fixture};
+use hotline::store::Store;
 
 /// A free port on loopback for both UDP and TCP (SIP listens on both).
 pub fn free_sip_port() -> u16 {
@@ -48,20 +47,7 @@ impl Serve {
     /// accounts, `[sip.register]`).
     pub fn start_with(scenario: &Path, env: &[(&str, String)], toml: &str) -> Serve {
         let dir = tempfile::tempdir().expect("a temp dir");
-        let db = dir.path().join("shop.db");
-        let db_url = format!("sqlite://{}?mode=rwc", db.display());
-        let scenarios = load_scenarios(&[scenario.to_path_buf()]).expect("the scenario loads");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let store = Store::open(&db_url).await.expect("the shop opens");
-            load_fixture(&store, &scenarios[0].fixture)
-                .await
-                .expect("the fixture loads");
-            store.close().await;
-        });
+        let db_url = super::shop_db(scenario, dir.path());
         let port = free_sip_port();
         // RTP ports apart from other test processes on the machine.
         let rtp_min = 30000 + (std::process::id() % 150) as u16 * 200;
