@@ -182,6 +182,11 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
             ("HOTLINE_WEB_MAX_CALLS", "2".to_string()),
             ("HOTLINE_WEB_OFFERS_PER_MINUTE", "6".to_string()),
             ("HOTLINE_WEB_ALLOWED_ORIGINS", format!("[\"{SHOP}\"]")),
+            // A STUN server (here one that does not answer): both peers are told of it.
+            (
+                "HOTLINE_WEB_ICE_SERVERS",
+                r#"[{ urls = ["stun:127.0.0.1:3478"] }]"#.to_string(),
+            ),
         ],
     );
     let web = serve.web;
@@ -201,6 +206,14 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
     let widget = http(web, "GET", "/widget.js", &[], b"");
     assert_eq!(widget.status, 200);
     assert!(widget.head.contains("text/javascript") && widget.body.contains("RTCPeerConnection"));
+
+    let ice = http(web, "GET", "/call/config", &[], b"");
+    assert_eq!(ice.status, 200);
+    assert!(
+        ice.body.contains(r#""urls":["stun:127.0.0.1:3478"]"#),
+        "{}",
+        ice.body
+    );
 
     // Refused before any offer is counted: a foreign page, a body that is not the API's.
     let foreign = post_offer(web, &offer(), None, Some("https://evil.example"));

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::call::actor::{CallEnd, CallEvent};
+use crate::call::actor::CallEvent;
 
 /// The call's state as the shopper sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,34 +35,36 @@ pub enum Caption {
 }
 
 impl Caption {
-    /// The update an event makes, if any (tool calls, latencies and the like stay private).
-    pub fn from_event(event: &CallEvent) -> Option<Caption> {
-        let state = |state| Some(Caption::State { state });
+    /// The updates an event makes (tool calls, latencies and the like stay private).
+    pub fn from_event(event: &CallEvent) -> Vec<Caption> {
+        let state = |state| vec![Caption::State { state }];
         match event {
-            CallEvent::Partial { text } => Some(Caption::Caller {
+            CallEvent::Partial { text } => vec![Caption::Caller {
                 text: text.clone(),
                 partial: true,
-            }),
-            CallEvent::CallerTurn { text, dtmf, .. } => Some(Caption::Caller {
-                text: if *dtmf {
-                    format!("(keys) {text}")
-                } else {
-                    text.clone()
+            }],
+            // The shopper's turn is over: what they said, and the assistant is on it.
+            CallEvent::CallerTurn { text, dtmf, .. } => vec![
+                Caption::Caller {
+                    text: if *dtmf {
+                        format!("(keys) {text}")
+                    } else {
+                        text.clone()
+                    },
+                    partial: false,
                 },
-                partial: false,
-            }),
-            CallEvent::Reply { text, .. } => Some(Caption::Assistant { text: text.clone() }),
+                Caption::State {
+                    state: State::Thinking,
+                },
+            ],
+            CallEvent::Reply { text, .. } => vec![Caption::Assistant { text: text.clone() }],
             CallEvent::SpeechStarted { .. } => state(State::Speaking),
-            CallEvent::SpeechFinished { .. } | CallEvent::SpeechFlushed { .. } => {
-                state(State::Listening)
-            }
-            CallEvent::CallerSpeaking { .. } => state(State::Listening),
-            CallEvent::Tool { .. } => state(State::Thinking),
+            CallEvent::SpeechFinished { .. }
+            | CallEvent::SpeechFlushed { .. }
+            | CallEvent::CallerSpeaking { .. } => state(State::Listening),
             CallEvent::Transferred => state(State::Transferring),
-            CallEvent::Ended(CallEnd::Finished | CallEnd::Command | CallEnd::CallerHungUp(_)) => {
-                state(State::Ended)
-            }
-            _ => None,
+            CallEvent::Ended(_) => state(State::Ended),
+            _ => Vec::new(),
         }
     }
 }
@@ -73,7 +75,7 @@ mod tests {
     use std::time::Duration;
 
     fn json(event: CallEvent) -> String {
-        serde_json::to_string(&Caption::from_event(&event).unwrap()).unwrap()
+        serde_json::to_string(&Caption::from_event(&event)).unwrap()
     }
 
     #[test]
@@ -84,7 +86,7 @@ mod tests {
                 text: "where is my order".into(),
                 dtmf: false
             }),
-            r#"{"type":"caller","text":"where is my order","partial":false}"#
+            r#"[{"type":"caller","text":"where is my order","partial":false},{"type":"state","state":"thinking"}]"#
         );
         assert_eq!(
             json(CallEvent::Reply {
@@ -92,7 +94,7 @@ mod tests {
                 text: "It was delivered.".into(),
                 filler: false
             }),
-            r#"{"type":"assistant","text":"It was delivered."}"#
+            r#"[{"type":"assistant","text":"It was delivered."}]"#
         );
         assert_eq!(
             json(CallEvent::SpeechStarted {
@@ -100,12 +102,12 @@ mod tests {
                 filler: false,
                 media: Duration::ZERO
             }),
-            r#"{"type":"state","state":"speaking"}"#
+            r#"[{"type":"state","state":"speaking"}]"#
         );
         assert_eq!(
             json(CallEvent::Transferred),
-            r#"{"type":"state","state":"transferring"}"#
+            r#"[{"type":"state","state":"transferring"}]"#
         );
-        assert!(Caption::from_event(&CallEvent::Backchannel).is_none());
+        assert!(Caption::from_event(&CallEvent::Backchannel).is_empty());
     }
 }

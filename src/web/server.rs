@@ -22,6 +22,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -153,6 +154,7 @@ fn router(context: Arc<WebContext>) -> Router {
         .route("/", get(|| async { Redirect::to("/shop") }))
         .route("/shop", get(shop))
         .route("/widget.js", get(widget))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/call/config", get(call_config))
         .route("/call", post(place_call).options(preflight))
         .route(
@@ -336,26 +338,34 @@ async fn events(
     let Some(receiver) = context.events_of(&id) else {
         return error(StatusCode::NOT_FOUND, "no such call");
     };
-    let stream = futures_util::stream::unfold(Some(receiver), |receiver| async move {
+    // Each event gives zero or more updates; the stream ends after the call's end.
+    let updates = futures_util::stream::unfold(Some(receiver), |receiver| async move {
         let mut receiver = receiver?;
         loop {
-            let event = match receiver.recv().await {
-                Ok(event) => event,
+            match receiver.recv().await {
+                Ok(event) => {
+                    let captions = Caption::from_event(&event);
+                    if captions.is_empty() {
+                        continue;
+                    }
+                    let next = (!matches!(event, CallEvent::Ended(_))).then_some(receiver);
+                    return Some((captions, next));
+                }
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => {
                     let ended = Caption::State {
                         state: CallState::Ended,
                     };
-                    return Some((Event::default().json_data(ended), None));
+                    return Some((vec![ended], None));
                 }
-            };
-            let ended = matches!(event, CallEvent::Ended(_));
-            if let Some(caption) = Caption::from_event(&event) {
-                let next = (!ended).then_some(receiver);
-                return Some((Event::default().json_data(caption), next));
             }
         }
     });
+    let stream = updates
+        .map(|captions| {
+            futures_util::stream::iter(captions.into_iter().map(|c| Event::default().json_data(c)))
+        })
+        .flatten();
     let response = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();

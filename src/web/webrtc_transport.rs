@@ -36,7 +36,7 @@ use crate::call::transport::{
 };
 
 /// How long ICE gathering may take before the answer goes out with what was found.
-const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
+const GATHER_TIMEOUT: Duration = Duration::from_secs(2);
 /// A connection that stays "disconnected" this long is over (ICE may recover before).
 const DISCONNECTED_GRACE: Duration = Duration::from_secs(5);
 /// A browser that never connects after the answer: the call is given up.

@@ -14,7 +14,7 @@
     idle: "",
     connecting: "Connecting…",
     listening: "Listening",
-    thinking: "Looking that up…",
+    thinking: "One moment…",
     speaking: "Speaking",
     transferring: "Transferring you to a colleague…",
     ended: "Call ended",
