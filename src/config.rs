@@ -52,10 +52,13 @@ pub struct WebConfig {
     pub ice_servers: Vec<crate::web::webrtc_transport::IceServer>,
     /// Browser calls at once; beyond it an offer gets 503.
     pub max_calls: usize,
+    /// Browser calls at once from one client address (an IPv6 /64); beyond it 429.
+    pub calls_per_address: usize,
     /// Offers one client address may make per minute; beyond it 429.
     pub offers_per_minute: usize,
     /// Other sites whose pages may embed the widget and place calls, e.g.
-    /// `https://shop.example.com` (`*`: any). hotline's own pages always may.
+    /// `https://shop.example.com` (`*`: any). hotline's own pages may when addressed by IP or
+    /// `localhost`; served under a host name, list that origin too (DNS rebinding).
     pub allowed_origins: Vec<String>,
     /// The secret shop pages sign their logged-in shopper's token with (HMAC-SHA256, 16
     /// characters or more). None: every browser caller is anonymous.
@@ -74,6 +77,7 @@ impl Default for WebConfig {
             ice_udp: vec!["0.0.0.0:0".into()],
             ice_servers: Vec::new(),
             max_calls: 4,
+            calls_per_address: 2,
             offers_per_minute: 10,
             allowed_origins: Vec::new(),
             customer_token_secret: None,
@@ -118,6 +122,12 @@ impl WebConfig {
             problems.push(format!(
                 "web.max_calls must be between 1 and 1000, not {}",
                 self.max_calls
+            ));
+        }
+        if !(1..=1000).contains(&self.calls_per_address) {
+            problems.push(format!(
+                "web.calls_per_address must be between 1 and 1000, not {}",
+                self.calls_per_address
             ));
         }
         if !(1..=10_000).contains(&self.offers_per_minute) {
@@ -517,7 +527,30 @@ impl SipConfig {
 
 const ENV_PREFIX: &str = "HOTLINE_";
 
+/// What `hotline config` prints in place of a secret.
+const REDACTED: &str = "(set, not shown)";
+
 impl Config {
+    /// The configuration with its secrets (passwords, the token secret) replaced, for printing.
+    pub fn redacted(&self) -> Config {
+        let mut c = self.clone();
+        for account in &mut c.sip.accounts {
+            account.password = REDACTED.into();
+        }
+        if let Some(r) = &mut c.sip.register {
+            r.password = REDACTED.into();
+        }
+        for server in &mut c.web.ice_servers {
+            if !server.credential.is_empty() {
+                server.credential = REDACTED.into();
+            }
+        }
+        if c.web.customer_token_secret.is_some() {
+            c.web.customer_token_secret = Some(REDACTED.into());
+        }
+        c
+    }
+
     /// Reads `path` (a missing file at the default path means "all defaults"), applies the
     /// `HOTLINE_*` variables from `env`, and validates. Every problem is reported at once.
     pub fn load(
@@ -708,6 +741,23 @@ mod tests {
         assert_eq!(config.asr.model, WhisperModel::TinyEn);
         assert_eq!(config.models.cache_dir, PathBuf::from("/srv/cache"));
         assert_eq!(config.web.ice_udp, vec!["127.0.0.1:0".to_string()]);
+    }
+
+    #[test]
+    fn printed_configuration_hides_secrets() {
+        let config = Config::from_toml_and_env(
+            "[web]\ncustomer_token_secret = \"a secret of sixteen+\"\n\
+             [sip]\naccounts = [{ user = \"trunk\", password = \"trunk-password\" }]\n",
+            env(&[]),
+        )
+        .unwrap();
+        let printed = toml::to_string_pretty(&config.redacted()).unwrap();
+        assert!(!printed.contains("a secret of sixteen+") && !printed.contains("trunk-password"));
+        assert!(printed.contains("user = \"trunk\""));
+        assert_eq!(
+            config.web.customer_token_secret.as_deref(),
+            Some("a secret of sixteen+")
+        );
     }
 
     #[test]

@@ -197,7 +197,7 @@ fn run() -> Result<()> {
         Command::Config => {
             print!(
                 "{}",
-                toml::to_string_pretty(&config).context("printing the config")?
+                toml::to_string_pretty(&config.redacted()).context("printing the config")?
             );
             Ok(())
         }

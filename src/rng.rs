@@ -3,21 +3,24 @@
 //! same seed. Not for anything secret; [`os_random_u64`] is.
 
 /// 64 bits from the operating system's randomness (`/dev/urandom`), for what must not be
-/// guessed: call ids, nonce keys, RTP seeds. Falls back to the clock only where the device
-/// cannot be read (then logged).
-pub fn os_random_u64() -> u64 {
+/// guessed: browser call ids (the key to a call's captions), nonce keys, RTP seeds.
+pub fn os_random_u64() -> std::io::Result<u64> {
     use std::io::Read;
     let mut bytes = [0u8; 8];
-    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
-        Ok(()) => u64::from_le_bytes(bytes),
-        Err(e) => {
-            tracing::warn!("cannot read /dev/urandom ({e}); using the clock");
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos() as u64
-        }
-    }
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes))?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+/// [`os_random_u64`], or the clock where the device cannot be read (logged): for what works
+/// less well, not dangerously, when guessed (RTP port starts, SSRCs).
+pub fn os_random_or_clock_u64() -> u64 {
+    os_random_u64().unwrap_or_else(|e| {
+        tracing::warn!("cannot read /dev/urandom ({e}); using the clock");
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64
+    })
 }
 
 #[derive(Debug, Clone)]

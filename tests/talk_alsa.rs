@@ -8,7 +8,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hotline::audio::{Clip, wav};
 use hotline::eval::voice::CallerVoice;
@@ -77,11 +77,6 @@ pcm.!default {{ type asym; playback.pcm "speaker"; capture.pcm "mic" }}
         started.elapsed().as_secs_f64()
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    // Paced to the call's clock, not the file plugin's speed.
-    assert!(
-        started.elapsed() >= Duration::from_secs(CALL_S),
-        "the call ended early:\n{stderr}"
-    );
     assert!(
         stdout.contains("caller: Hi, where is my order?"),
         "{stdout}\n{stderr}"
@@ -96,6 +91,11 @@ pcm.!default {{ type asym; playback.pcm "speaker"; capture.pcm "mic" }}
         .collect();
     let played_s = samples.len() as f64 / f64::from(RATE);
     eprintln!("the speaker played {played_s:.1} s");
+    // Paced to the call's clock, not the file plugin's speed (which would write minutes).
+    assert!(
+        (played_s - CALL_S as f64).abs() < 1.5,
+        "the speaker played {played_s:.1} s in a {CALL_S} s call"
+    );
     let heard = dir.path().join("speaker.wav");
     wav::write(
         &heard,

@@ -17,6 +17,7 @@ use hotline::web::customer_token::TokenKey;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
+use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
@@ -191,11 +192,19 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
     );
     let web = serve.web;
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut peers = Vec::new();
-    let mut offer = || {
+    // The test's peers: each answered one is connected (so no call ends for want of a
+    // browser while the test runs), and all are closed at the end.
+    let peers = std::cell::RefCell::new(Vec::new());
+    let offer = || {
         let (pc, sdp) = runtime.block_on(browser_offer());
-        peers.push(pc);
+        peers.borrow_mut().push(pc);
         sdp
+    };
+    let connect = |r: &Response| {
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let answer = RTCSessionDescription::answer(v["sdp"].as_str().unwrap().to_string()).unwrap();
+        let pc = peers.borrow().last().cloned().unwrap();
+        runtime.block_on(pc.set_remote_description(answer)).unwrap();
     };
 
     // The shop page and the widget.
@@ -251,6 +260,7 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
     assert_eq!(anonymous.status, 201, "{}", anonymous.body);
     assert!(anonymous.head.contains("location: /call/web-"));
     let first = call_id(&anonymous);
+    connect(&anonymous);
     let hello = greeting(web, &first);
     assert_eq!(hello, "Hello, thanks for calling. How can I help?");
 
@@ -263,6 +273,7 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
             .contains(&format!("access-control-allow-origin: {SHOP}"))
     );
     let second = call_id(&known);
+    connect(&known);
     assert!(
         greeting(web, &second).starts_with("Hello Alice"),
         "the signed-in shopper was not known"
@@ -323,5 +334,7 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
     );
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(key.verify(&token, now).unwrap(), "C1");
-    drop(peers);
+    for pc in peers.into_inner() {
+        let _ = runtime.block_on(pc.close());
+    }
 }

@@ -166,4 +166,12 @@ fn a_signed_in_shopper_asks_from_the_shop_page_and_hears_the_answer() {
         "the reply the page heard did not give the order's status: {transcript}\n(recording: {})",
         heard.display()
     );
+    // The greeting from its first word: the playout waits for the browser to connect.
+    assert!(
+        transcript
+            .split_whitespace()
+            .take(3)
+            .any(|w| w.starts_with("hello")),
+        "the start of the greeting did not reach the page: {transcript}"
+    );
 }

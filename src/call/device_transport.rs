@@ -198,10 +198,18 @@ fn plan(
     })
 }
 
-/// A stream's error callback: the message goes to the transport, which hangs up.
+/// A stream's error callback. Over- and underruns, a rerouted default device and refused
+/// real-time priority are logged and the call goes on; anything else (the device is gone) goes
+/// to the transport, which hangs up.
 fn report_to(errors: SyncSender<String>) -> impl FnMut(cpal::Error) + Send + 'static {
-    move |e| {
-        let _ = errors.try_send(e.to_string());
+    use cpal::ErrorKind;
+    move |e| match e.kind() {
+        ErrorKind::Xrun | ErrorKind::DeviceChanged | ErrorKind::RealtimeDenied => {
+            tracing::debug!("sound device: {e}");
+        }
+        _ => {
+            let _ = errors.try_send(e.to_string());
+        }
     }
 }
 

@@ -110,7 +110,7 @@ impl PhoneCall {
             .unwrap_or_default();
         let call_id = format!("sip-{}-{n}", now.as_millis());
         // SSRC, sequence and timestamp starts, and the SDP session id: random (RFC 3550).
-        let seed = crate::rng::os_random_u64();
+        let seed = crate::rng::os_random_or_clock_u64();
         let mut local = LocalMedia {
             address: context.public_ip,
             port: sockets.port,

@@ -118,7 +118,7 @@ impl SipServer {
                 listen.ip(),
                 config.rtp_port_min,
                 config.rtp_port_max,
-                crate::rng::os_random_u64(),
+                crate::rng::os_random_or_clock_u64(),
             ),
             engines,
             store,
@@ -226,7 +226,7 @@ impl Gate {
                 password: a.password.clone(),
             })
             .collect();
-        let secret = crate::rng::os_random_u64();
+        let secret = crate::rng::os_random_or_clock_u64();
         Gate {
             allow: Allowlist::new(&config.allow),
             auth: (!accounts.is_empty())

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -32,9 +33,32 @@ pub struct WebContext {
     pub calls: Mutex<HashMap<String, LiveCall>>,
 }
 
+/// Caption streams one call may have open at once (a page, and its reload).
+pub const STREAMS_PER_CALL: usize = 2;
+/// How long a hang-up waits for the call to take it.
+const HANG_UP_WAIT: Duration = Duration::from_secs(1);
+
+/// Why a caption stream was not opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoStream {
+    NoSuchCall,
+    TooMany,
+}
+
+/// A caption stream's place; given back when dropped.
+pub struct StreamPlace(Arc<AtomicUsize>);
+
+impl Drop for StreamPlace {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A call in progress, as the web server reaches it.
 pub struct LiveCall {
     pub commands: mpsc::Sender<CallCommand>,
+    /// Caption streams open.
+    streams: Arc<AtomicUsize>,
     /// Subscribed before the call started: the first caption stream gets the greeting too.
     first: Option<broadcast::Receiver<CallEvent>>,
     /// Kept only to subscribe later streams from.
@@ -57,6 +81,8 @@ pub enum OfferError {
     Peer(#[from] PeerError),
     #[error("cannot start the call: {0}")]
     Pipeline(String),
+    #[error("no randomness for the call's id: {0}")]
+    Random(std::io::Error),
 }
 
 /// The answer to a browser's offer.
@@ -102,15 +128,13 @@ impl WebContext {
     ) -> Result<Placed, OfferError> {
         lock(&self.rate).check(ip, Instant::now())?;
         webrtc_transport::check_offer(offer)?;
-        let slot = self.slots.take()?;
+        let slot = self.slots.take(ip)?;
         let known_customer = self.customer_of(token);
-        let call_id = format!(
-            "web-{:016x}{:016x}",
-            crate::rng::os_random_u64(),
-            crate::rng::os_random_u64()
-        );
+        // The id is the key to the call's captions: never from anything guessable.
+        let random = || crate::rng::os_random_u64().map_err(OfferError::Random);
+        let call_id = format!("web-{:016x}{:016x}", random()?, random()?);
         let (transport, sdp) =
-            webrtc_transport::answer(offer, &self.peer, crate::rng::os_random_u64() as u32).await?;
+            webrtc_transport::answer(offer, &self.peer, random()? as u32).await?;
         let stats = transport.stats();
         let setup = CallSetup {
             call_id: call_id.clone(),
@@ -135,6 +159,7 @@ impl WebContext {
             call_id.clone(),
             LiveCall {
                 commands: handle.commands.clone(),
+                streams: Arc::default(),
                 first: Some(first),
                 tap,
             },
@@ -171,6 +196,7 @@ impl WebContext {
                 call = %id,
                 packets_received = s.received,
                 late = s.late,
+                flooded = s.flooded,
                 corrupt = s.corrupt,
                 concealed = s.concealed,
                 packets_sent = s.sent,
@@ -188,16 +214,37 @@ impl WebContext {
         let commands = lock(&self.calls).get(call_id).map(|c| c.commands.clone());
         match commands {
             Some(c) => {
-                let _ = c.send(CallCommand::Hangup).await;
+                // A call stuck behind a full queue still gets its hang-up soon, and the
+                // request never waits on it for long.
+                if c.send_timeout(CallCommand::Hangup, HANG_UP_WAIT)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(call = %call_id, "the call did not take the hang-up");
+                }
                 true
             }
             None => false,
         }
     }
 
-    /// The events of a live call for a caption stream.
-    pub fn events_of(&self, call_id: &str) -> Option<broadcast::Receiver<CallEvent>> {
-        lock(&self.calls).get_mut(call_id).map(LiveCall::events)
+    /// The events of a live call for a caption stream, and the stream's place (a call has at
+    /// most [`STREAMS_PER_CALL`]).
+    pub fn events_of(
+        &self,
+        call_id: &str,
+    ) -> Result<(broadcast::Receiver<CallEvent>, StreamPlace), NoStream> {
+        let mut calls = lock(&self.calls);
+        let call = calls.get_mut(call_id).ok_or(NoStream::NoSuchCall)?;
+        let taken = call
+            .streams
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < STREAMS_PER_CALL).then_some(n + 1)
+            });
+        if taken.is_err() {
+            return Err(NoStream::TooMany);
+        }
+        Ok((call.events(), StreamPlace(call.streams.clone())))
     }
 
     pub fn active_calls(&self) -> usize {

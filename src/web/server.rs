@@ -28,7 +28,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::browser_call::{OfferError, WebContext};
+use super::browser_call::{NoStream, OfferError, WebContext};
 use super::captions::{Caption, State as CallState};
 use super::customer_token::TokenKey;
 use super::limits::{CallSlots, OfferRate, Refusal, origin_allowed};
@@ -100,7 +100,7 @@ impl WebServer {
             },
             token_key,
             rate: Mutex::new(OfferRate::new(config.offers_per_minute)),
-            slots: CallSlots::new(config.max_calls),
+            slots: CallSlots::new(config.max_calls, config.calls_per_address),
             calls: Mutex::new(HashMap::new()),
             config,
         });
@@ -275,9 +275,17 @@ async fn place_call(
             StatusCode::BAD_REQUEST,
             format!("expected {{\"sdp\": \"...\", \"token\": \"...\"}}: {e}"),
         ),
-        Ok(offer) => match context
-            .place(&offer.sdp, offer.token.as_deref(), peer.ip())
-            .await
+        // On its own task: a browser that goes away mid-answer does not cancel it half-way.
+        Ok(offer) => match tokio::spawn({
+            let context = context.clone();
+            async move {
+                context
+                    .place(&offer.sdp, offer.token.as_deref(), peer.ip())
+                    .await
+            }
+        })
+        .await
+        .unwrap_or_else(|e| Err(OfferError::Pipeline(e.to_string())))
         {
             Ok(placed) => (
                 StatusCode::CREATED,
@@ -289,6 +297,12 @@ async fn place_call(
                 let mut resp = error(StatusCode::TOO_MANY_REQUESTS, r);
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+                resp
+            }
+            Err(OfferError::Refused(r @ Refusal::TooManyCalls(_))) => {
+                let mut resp = error(StatusCode::TOO_MANY_REQUESTS, r);
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(60u32));
                 resp
             }
             Err(OfferError::Refused(r @ Refusal::Busy)) => {
@@ -335,12 +349,20 @@ async fn events(
     if !origin_ok(&headers, &context) {
         return error(StatusCode::FORBIDDEN, Refusal::Origin);
     }
-    let Some(receiver) = context.events_of(&id) else {
-        return error(StatusCode::NOT_FOUND, "no such call");
+    let stream = match context.events_of(&id) {
+        Ok(stream) => stream,
+        Err(NoStream::NoSuchCall) => return error(StatusCode::NOT_FOUND, "no such call"),
+        Err(NoStream::TooMany) => {
+            return error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "this call's captions are already open elsewhere",
+            );
+        }
     };
-    // Each event gives zero or more updates; the stream ends after the call's end.
-    let updates = futures_util::stream::unfold(Some(receiver), |receiver| async move {
-        let mut receiver = receiver?;
+    // Each event gives zero or more updates; the stream ends after the call's end (and gives
+    // its place back when dropped).
+    let updates = futures_util::stream::unfold(Some(stream), |stream| async move {
+        let (mut receiver, place) = stream?;
         loop {
             match receiver.recv().await {
                 Ok(event) => {
@@ -348,7 +370,7 @@ async fn events(
                     if captions.is_empty() {
                         continue;
                     }
-                    let next = (!matches!(event, CallEvent::Ended(_))).then_some(receiver);
+                    let next = (!matches!(event, CallEvent::Ended(_))).then_some((receiver, place));
                     return Some((captions, next));
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,

@@ -43,6 +43,9 @@ const DISCONNECTED_GRACE: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// The browser sends nothing for this long: it is gone.
 const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
+/// Audio from the browser may run this far ahead of the wall clock (bursts after a stall);
+/// beyond it packets are dropped.
+const FLOOD_LEAD: Duration = Duration::from_secs(1);
 /// An offer larger than this is refused before parsing.
 pub const MAX_OFFER_BYTES: usize = 64 * 1024;
 
@@ -82,6 +85,8 @@ pub struct PeerSettings {
 pub struct PeerStats {
     pub received: u64,
     pub late: u64,
+    /// Dropped for arriving faster than real time.
+    pub flooded: u64,
     pub corrupt: u64,
     pub concealed: u64,
     pub sent: u64,
@@ -115,9 +120,36 @@ impl PeerConnectionEventHandler for Events {
     }
 }
 
+/// Closes the peer connection when dropped: the `webrtc` crate's driver task and sockets live
+/// until `close()`, so an answer cancelled half-way (the browser went away) or a call that
+/// never ran must not leave them behind.
+struct PeerCloser(Option<Arc<dyn PeerConnection>>);
+
+impl PeerCloser {
+    async fn close(mut self) {
+        if let Some(pc) = self.0.take()
+            && let Err(e) = pc.close().await
+        {
+            tracing::debug!("closing the peer connection: {e}");
+        }
+    }
+}
+
+impl Drop for PeerCloser {
+    fn drop(&mut self) {
+        if let Some(pc) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                let _ = pc.close().await;
+            });
+        }
+    }
+}
+
 /// A browser call's media, answered and ready to run.
 pub struct WebRtcTransport {
-    pc: Arc<dyn PeerConnection>,
+    peer: PeerCloser,
     track: Arc<TrackLocalStaticSample>,
     payload_type: PayloadType,
     ssrc: u32,
@@ -204,6 +236,7 @@ pub async fn answer(
             .build()
             .await?,
     );
+    let peer = PeerCloser(Some(pc.clone()));
     let result = async {
         pc.set_remote_description(offer).await?;
         let track = Arc::new(TrackLocalStaticSample::new(
@@ -246,7 +279,7 @@ pub async fn answer(
     match result {
         Ok((track, payload_type, sdp)) => Ok((
             WebRtcTransport {
-                pc,
+                peer,
                 track,
                 payload_type,
                 ssrc,
@@ -257,7 +290,7 @@ pub async fn answer(
             sdp,
         )),
         Err(e) => {
-            let _ = pc.close().await;
+            peer.close().await;
             Err(e)
         }
     }
@@ -283,6 +316,8 @@ fn lock(stats: &Mutex<PeerStats>) -> std::sync::MutexGuard<'_, PeerStats> {
 }
 
 /// Reads the browser's track until it ends: each packet decoded into frames for the pipeline.
+/// A peer sending audio faster than real time (more than `FLOOD_LEAD` ahead of the clock) has
+/// its excess dropped, so it cannot take the CPU from the other calls.
 async fn receive(
     mut tracks: mpsc::Receiver<Arc<dyn TrackRemote>>,
     io_inbound: crate::call::inbound::InboundSender,
@@ -293,21 +328,24 @@ async fn receive(
         return Ok(());
     };
     let mut opus = OpusIn::new()?;
-    let format = format();
     let mut bytes = Vec::with_capacity(FRAME * 2);
+    let mut first: Option<Instant> = None;
     while let Some(event) = track.poll().await {
         match event {
             TrackRemoteEvent::OnRtpPacket(packet) => {
                 let received = Instant::now();
                 let _ = heard.send(received);
+                let since = received.duration_since(*first.get_or_insert(received));
+                if opus.media_out() > since + FLOOD_LEAD {
+                    lock(&stats).flooded += 1;
+                    continue;
+                }
                 let outcome = opus.packet(
                     packet.header.sequence_number,
-                    packet.header.timestamp,
                     &packet.payload,
                     |frame, media_time| {
-                        let samples: Vec<f32> =
-                            frame.iter().map(|&s| f32::from(s) / 32768.0).collect();
-                        format.encode(&samples, &mut bytes);
+                        bytes.clear();
+                        bytes.extend(frame.iter().flat_map(|s| s.to_le_bytes()));
                         io_inbound.push(InboundFrame {
                             payload: bytes.clone(),
                             media_time,
@@ -397,11 +435,12 @@ impl MediaTransport for WebRtcTransport {
                         if connected && heard.borrow().elapsed() > MEDIA_TIMEOUT {
                             break Some(format!("no audio from the browser for {} s", MEDIA_TIMEOUT.as_secs()));
                         }
-                        // The playout moves on every frame time, connected or not.
-                        let out = io.playout.next_frame();
+                        // The playout starts when the browser can hear it (the greeting is
+                        // not spent on a connection still being set up).
                         if !connected {
                             continue;
                         }
+                        let out = io.playout.next_frame();
                         format.decode(&out.payload, &mut samples);
                         for (p, s) in pcm.iter_mut().zip(samples.iter().chain(std::iter::repeat(&0.0))) {
                             *p = crate::audio::g711::f32_to_i16(*s);
@@ -437,9 +476,7 @@ impl MediaTransport for WebRtcTransport {
             if let Some(reason) = ending {
                 let _ = io.events.send(TransportEvent::Hangup { reason }).await;
             }
-            if let Err(e) = this.pc.close().await {
-                tracing::debug!("closing the peer connection: {e}");
-            }
+            this.peer.close().await;
             Ok(())
         })
     }

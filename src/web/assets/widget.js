@@ -142,7 +142,11 @@
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(body.error || response.statusText);
-      if (!call || call.pc !== pc) return; // hung up meanwhile
+      if (!call || call.pc !== pc) {
+        // Hung up while the offer was on its way: end the call the server just made.
+        fetch(base + "/call/" + encodeURIComponent(body.id), { method: "DELETE", keepalive: true }).catch(() => {});
+        return;
+      }
       call.id = body.id;
       await pc.setRemoteDescription({ type: "answer", sdp: body.sdp });
       call.events = new EventSource(base + "/call/" + encodeURIComponent(body.id) + "/events");
