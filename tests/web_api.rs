@@ -3,6 +3,8 @@
 //! signed token makes the shopper known while a tampered one leaves them anonymous; foreign
 //! origins, broken bodies and offers, floods of offers and too many calls at once are refused
 //! with clear statuses; unknown calls are 404; and the server goes on serving throughout.
+//! A real TURN server (coturn, started on loopback) is configured: the answers carry its relay
+//! candidates, so the configured ICE servers are what the server's peer uses.
 //! The full call in a real browser is `tests/web_browser.rs`.
 
 mod common;
@@ -28,6 +30,51 @@ use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, PeerConnect
 const SCENARIO: &str = "tests/scenarios-voice/01-status-by-caller-id.yaml";
 const SECRET: &str = "the demo shop's token secret";
 const SHOP: &str = "https://shop.example.com";
+const TURN_USER: &str = "hotline";
+const TURN_PASSWORD: &str = "turn-secret";
+
+/// coturn on loopback, killed when dropped.
+struct Turn {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Turn {
+    fn start() -> Turn {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let relay = 49152 + (std::process::id() % 100) as u16 * 50;
+        let child = std::process::Command::new("turnserver")
+            .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1"])
+            .arg(format!("--listening-port={port}"))
+            .arg(format!("--min-port={relay}"))
+            .arg(format!("--max-port={}", relay + 49))
+            .args([
+                "--lt-cred-mech",
+                "--realm=hotline.test",
+                "--no-tls",
+                "--no-dtls",
+            ])
+            .args(["--no-cli", "--allow-loopback-peers", "--log-file=stdout"])
+            .arg(format!("--user={TURN_USER}:{TURN_PASSWORD}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("turnserver runs (Debian package coturn; make setup installs it)");
+        std::thread::sleep(Duration::from_millis(500));
+        Turn { child, port }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 struct Response {
     status: u16,
@@ -176,6 +223,7 @@ fn call_id(r: &Response) -> String {
 #[test]
 fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
     common::model("ggml-base.bin");
+    let turn = Turn::start();
     let serve = Serve::start(
         &common::root().join(SCENARIO),
         &[
@@ -183,10 +231,13 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
             ("HOTLINE_WEB_MAX_CALLS", "2".to_string()),
             ("HOTLINE_WEB_OFFERS_PER_MINUTE", "6".to_string()),
             ("HOTLINE_WEB_ALLOWED_ORIGINS", format!("[\"{SHOP}\"]")),
-            // A STUN server (here one that does not answer): both peers are told of it.
+            // A TURN server: both peers are told of it.
             (
                 "HOTLINE_WEB_ICE_SERVERS",
-                r#"[{ urls = ["stun:127.0.0.1:3478"] }]"#.to_string(),
+                format!(
+                    r#"[{{ urls = ["turn:127.0.0.1:{}"], username = "{TURN_USER}", credential = "{TURN_PASSWORD}" }}]"#,
+                    turn.port
+                ),
             ),
         ],
     );
@@ -219,7 +270,8 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
     let ice = http(web, "GET", "/call/config", &[], b"");
     assert_eq!(ice.status, 200);
     assert!(
-        ice.body.contains(r#""urls":["stun:127.0.0.1:3478"]"#),
+        ice.body
+            .contains(&format!(r#""urls":["turn:127.0.0.1:{}"]"#, turn.port)),
         "{}",
         ice.body
     );
@@ -261,6 +313,12 @@ fn the_call_api_serves_pages_knows_signed_in_shoppers_and_refuses_abuse() {
     assert!(anonymous.head.contains("location: /call/web-"));
     let first = call_id(&anonymous);
     connect(&anonymous);
+    // The answer offers a relay through the configured TURN server beside the host address.
+    assert!(
+        anonymous.body.contains("typ relay"),
+        "no TURN relay candidate in the answer: {}",
+        anonymous.body
+    );
     let hello = greeting(web, &first);
     assert_eq!(hello, "Hello, thanks for calling. How can I help?");
 
