@@ -67,23 +67,34 @@ async fn session_with(
     caller: Option<&str>,
     redact: Option<Arc<Redactor>>,
 ) -> Session {
+    start(store, options(call_id, caller, redact)).await.0
+}
+
+fn options(call_id: &str, caller: Option<&str>, redact: Option<Arc<Redactor>>) -> SessionOptions {
+    SessionOptions {
+        call_id: call_id.into(),
+        channel: "text".into(),
+        caller_id: caller.map(str::to_string),
+        known_customer: None,
+        live_transfer: true,
+        clock: Clock::Fixed(day_of_date("2026-11-28").unwrap()),
+        language: Language::En,
+        use_lexicon: true,
+        redact,
+    }
+}
+
+async fn start(
+    store: &Store,
+    options: SessionOptions,
+) -> (Session, hotline::dialog::session::TurnOutput) {
     Session::start(
         store.clone(),
         planner(),
         Arc::new(Extractor::new()),
-        SessionOptions {
-            call_id: call_id.into(),
-            channel: "text".into(),
-            caller_id: caller.map(str::to_string),
-            known_customer: None,
-            clock: Clock::Fixed(day_of_date("2026-11-28").unwrap()),
-            language: Language::En,
-            use_lexicon: true,
-            redact,
-        },
+        options,
     )
     .await
-    .0
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -162,6 +173,49 @@ fn another_customers_order_stays_closed_whatever_is_said() {
         assert!(!all.contains("Bob") && !all.contains("10001"), "{all}");
         let order = store.order("200077").await.unwrap().unwrap();
         assert_eq!(order.order.status, "placed");
+    });
+}
+
+#[test]
+fn a_shopper_vouched_for_by_the_channel_is_known_and_a_hand_over_without_an_agent_is_a_call_back() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let store = shop(dir.path()).await;
+        // The web channel vouches for C1 (a signed token) and has no agent to transfer to.
+        let (mut s, greeting) = start(
+            &store,
+            SessionOptions {
+                channel: "webrtc".into(),
+                known_customer: Some("C1".into()),
+                live_transfer: false,
+                ..options("call-web", None, None)
+            },
+        )
+        .await;
+        assert!(
+            greeting.replies[0].starts_with("Hello Alice"),
+            "{greeting:?}"
+        );
+        let out = s.handle("Where is my order?").await;
+        assert!(out.replies.join(" ").contains("delivered"), "{out:?}");
+        let out = s.handle("I want to talk to a person.").await;
+        let said = out.replies.join(" ");
+        assert!(out.transferred, "{out:?}");
+        assert!(said.contains("will get back to you"), "{said}");
+        assert!(!said.contains("connecting you"), "{said}");
+        // An id the shop does not have verifies no one.
+        let (_, greeting) = start(
+            &store,
+            SessionOptions {
+                known_customer: Some("C999".into()),
+                ..options("call-web-2", None, None)
+            },
+        )
+        .await;
+        assert!(
+            greeting.replies[0].starts_with("Hello, thanks"),
+            "{greeting:?}"
+        );
     });
 }
 

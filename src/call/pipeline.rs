@@ -103,6 +103,8 @@ pub struct CallSetup {
     pub caller_id: Option<String>,
     /// A customer the channel vouches for (a shop page's signed token).
     pub known_customer: Option<String>,
+    /// A person can take the call now (see `SessionOptions::live_transfer`).
+    pub live_transfer: bool,
     pub clock: Clock,
     pub language: Language,
     pub use_lexicon: bool,
@@ -227,6 +229,7 @@ pub fn start_call(
             channel: setup.channel.clone(),
             caller_id: setup.caller_id.clone(),
             known_customer: setup.known_customer.clone(),
+            live_transfer: setup.live_transfer,
             clock: setup.clock,
             language: setup.language,
             use_lexicon: setup.use_lexicon,

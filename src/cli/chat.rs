@@ -38,6 +38,8 @@ pub fn run(config: &Config, caller_id: Option<String>, language: Language) -> Re
             channel: "text".into(),
             caller_id,
             known_customer: None,
+            // No person waits behind the text channel.
+            live_transfer: false,
             clock: Clock::System,
             language,
             use_lexicon: true,

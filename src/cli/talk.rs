@@ -39,6 +39,7 @@ pub fn run(config: &Config, args: TalkArgs) -> Result<()> {
             // Whoever sits at this machine is trusted to say who they are, as in `hotline chat`.
             caller_id: args.caller_id,
             known_customer: None,
+            live_transfer: false,
             clock: Clock::System,
             language: args.language,
             use_lexicon: true,

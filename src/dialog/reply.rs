@@ -177,6 +177,8 @@ pub enum Reply {
     NothingToRecommend,
     NeedVerificationForRecommendations,
     Transferring,
+    /// A hand-over when no person can take the call now: a colleague gets back to the caller.
+    CallBack,
     SurveyRecorded {
         score: u8,
     },
@@ -506,6 +508,7 @@ impl Reply {
             Reply::NothingToRecommend => "I don't have a good suggestion from your orders yet.".into(),
             Reply::NeedVerificationForRecommendations => "I can suggest products from your past orders once I know who you are: please tell me an order number and the ZIP code or e-mail on it.".into(),
             Reply::Transferring => "I'm connecting you with a colleague now. I've passed on a summary so you won't need to repeat yourself.".into(),
+            Reply::CallBack => "A colleague will get back to you about this. I've passed on a summary so you won't need to repeat yourself.".into(),
             Reply::SurveyRecorded { score } => format!("Thank you for rating us {score} out of 5."),
             Reply::Declined => "All right, I haven't changed anything. Is there anything else?".into(),
             Reply::SystemDown => "Sorry, I can't reach our order system right now.".into(),
@@ -709,6 +712,7 @@ impl Reply {
             Reply::NothingToRecommend => "根据您的订单，暂时没有合适的推荐。".into(),
             Reply::NeedVerificationForRecommendations => "确认您的身份后，我可以根据您的订单推荐商品：请告诉我订单号以及订单上的邮编或电子邮箱。".into(),
             Reply::Transferring => "正在为您转接人工客服。我已把情况摘要转给同事，您无需重复说明。".into(),
+            Reply::CallBack => "稍后会有人工客服与您联系。我已把情况摘要转给同事，您无需重复说明。".into(),
             Reply::SurveyRecorded { score } => format!("感谢您打出{score}分（满分5分）。"),
             Reply::Declined => "好的，我没有做任何更改。还有其他需要吗？".into(),
             Reply::SystemDown => "抱歉，订单系统暂时无法连接。".into(),

@@ -75,6 +75,9 @@ pub struct SessionOptions {
     /// A customer the channel vouches for: a shop page's signed token of its logged-in
     /// shopper. Verified at once, like a trusted caller id.
     pub known_customer: Option<String>,
+    /// A person can take the call now (the phone line has an agent to transfer to). Without
+    /// one, a hand-over is a promise that a colleague gets back to the caller.
+    pub live_transfer: bool,
     pub clock: Clock,
     pub language: Language,
     /// Narrow the model's choice with the phrase lexicon (`dialog::intent`).
@@ -989,7 +992,7 @@ impl Session {
                 "transfer without a ticket: database down",
             )
             .await;
-            self.say(out, Reply::Transferring);
+            self.say(out, self.hand_over());
         } else {
             let now = self.options.clock.stamp();
             let result = call.apply(&self.ctx(&now, true)).await;
@@ -997,20 +1000,33 @@ impl Session {
                 Ok(applied) => {
                     self.record(out, &call, applied.outcome, &applied.detail)
                         .await;
-                    self.say(out, applied.reply);
+                    let reply = match applied.reply {
+                        Reply::Transferring => self.hand_over(),
+                        other => other,
+                    };
+                    self.say(out, reply);
                 }
                 Err(e) => {
                     // The person still takes the call; the summary goes with the transfer.
                     tracing::warn!("transfer ticket not written: {e}");
                     self.record(out, &call, Outcome::Error, &format!("no ticket: {e}"))
                         .await;
-                    self.say(out, Reply::Transferring);
+                    self.say(out, self.hand_over());
                 }
             }
         }
         out.transferred = true;
         out.ended = true;
         self.ended = true;
+    }
+
+    /// What the caller is told when handed to a person.
+    fn hand_over(&self) -> Reply {
+        if self.options.live_transfer {
+            Reply::Transferring
+        } else {
+            Reply::CallBack
+        }
     }
 
     fn say(&self, out: &mut TurnOutput, reply: Reply) {
@@ -1270,6 +1286,7 @@ mod tests {
                         channel: "text".into(),
                         caller_id: None,
                         known_customer: None,
+                        live_transfer: true,
                         clock: Clock::Fixed(day_of_date("2026-11-28").unwrap()),
                         language: Language::En,
                         use_lexicon: true,

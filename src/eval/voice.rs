@@ -210,6 +210,7 @@ pub async fn run_voice_scenario(
         channel: "file".into(),
         caller_id: scenario.caller_id.clone(),
         known_customer: None,
+        live_transfer: true,
         clock: Clock::Fixed(scenario.today()),
         language: Language::En,
         use_lexicon,

@@ -152,6 +152,7 @@ impl PhoneCall {
             channel: "sip".into(),
             caller_id: caller_id.clone(),
             known_customer: None,
+            live_transfer: context.config.agent_uri.is_some(),
             clock: Clock::System,
             language: Language::En,
             use_lexicon: true,

@@ -141,6 +141,8 @@ impl WebContext {
             channel: "webrtc".into(),
             caller_id: None,
             known_customer: known_customer.clone(),
+            // No agent takes browser calls yet: a hand-over is a call back.
+            live_transfer: false,
             clock: Clock::System,
             language: Language::En,
             use_lexicon: true,

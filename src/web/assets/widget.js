@@ -16,7 +16,7 @@
     listening: "Listening",
     thinking: "One moment…",
     speaking: "Speaking",
-    transferring: "Transferring you to a colleague…",
+    transferring: "Handing you over to a colleague…",
     ended: "Call ended",
     error: "",
   };
