@@ -147,14 +147,5 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
     }
 
     // The RTP-edge latency of the question, as stored with the turn.
-    let asked = turns
-        .iter()
-        .find(|t| t.role == "caller" && t.text.to_lowercase().contains("order"))
-        .unwrap_or_else(|| panic!("the question was not heard: {turns:?}"));
-    let edge = asked.end_to_end_ms.expect("latency measured");
-    let answer = asked.answer_ms.expect("answer latency measured");
-    eprintln!(
-        "RTP edge: last packet of the question to our first packet back {edge} ms, to the answer {answer} ms"
-    );
-    assert!(edge > 0 && answer >= edge && answer < 6000, "{asked:?}");
+    common::sip::question_latency(&turns, "RTP");
 }

@@ -146,16 +146,7 @@ fn a_signed_in_shopper_asks_from_the_shop_page_and_hears_the_answer() {
     // packet to the first packet of our reply (a filler or the answer) and to the answer.
     let call_id = call["call"].clone();
     let turns = serve.with_store(async |store| store.turns_of_call(&call_id).await.unwrap());
-    let asked = turns
-        .iter()
-        .find(|t| t.role == "caller" && t.text.to_lowercase().contains("order"))
-        .unwrap_or_else(|| panic!("the question was not stored: {turns:?}"));
-    let edge = asked.end_to_end_ms.expect("latency measured");
-    let answer = asked.answer_ms.expect("answer latency measured");
-    eprintln!(
-        "WebRTC edge: end of the question to our first packet back {edge} ms, to the answer {answer} ms"
-    );
-    assert!(edge > 0 && answer >= edge && answer < 6000, "{asked:?}");
+    common::sip::question_latency(&turns, "WebRTC");
 
     // What the page heard, transcribed.
     let heard = out.join("heard.wav");

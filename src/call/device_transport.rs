@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use cpal::{SampleFormat, Stream, StreamConfig};
+use cpal::{FromSample, Sample, SampleFormat, SizedSample, Stream, StreamConfig};
 use tokio::time::MissedTickBehavior;
 
 use super::inbound::InboundFrame;
@@ -218,41 +218,11 @@ fn mic_stream(
     device: &cpal::Device,
     errors: SyncSender<String>,
 ) -> Result<(Stream, u32, Arc<SampleRing>), DeviceError> {
-    let StreamPlan {
-        config,
-        format,
-        channels,
-        ring,
-    } = plan(device.default_input_config(), "microphone")?;
-    let (rate, held) = (config.sample_rate, ring.clone());
-    let mut mono = Vec::new();
-    let deliver = move |mono: &Vec<f32>| ring.push_waiting(mono, MIC_WAIT);
-    let stream = match format {
-        SampleFormat::F32 => device.build_input_stream(
-            config,
-            move |data: &[f32], _: &cpal::InputCallbackInfo| {
-                mono.clear();
-                mono.extend(
-                    data.chunks(channels)
-                        .map(|c| c.iter().sum::<f32>() / c.len() as f32),
-                );
-                deliver(&mono);
-            },
-            report_to(errors),
-            None,
-        ),
-        SampleFormat::I16 => device.build_input_stream(
-            config,
-            move |data: &[i16], _: &cpal::InputCallbackInfo| {
-                mono.clear();
-                mono.extend(data.chunks(channels).map(|c| {
-                    c.iter().map(|&s| f32::from(s) / 32768.0).sum::<f32>() / c.len() as f32
-                }));
-                deliver(&mono);
-            },
-            report_to(errors),
-            None,
-        ),
+    let plan = plan(device.default_input_config(), "microphone")?;
+    let (rate, held) = (plan.config.sample_rate, plan.ring.clone());
+    let stream = match plan.format {
+        SampleFormat::F32 => build_mic::<f32>(device, plan, errors),
+        SampleFormat::I16 => build_mic::<i16>(device, plan, errors),
         format => {
             return Err(DeviceError::Format {
                 what: "microphone",
@@ -264,46 +234,46 @@ fn mic_stream(
     Ok((stream, rate, held))
 }
 
+fn build_mic<T: SizedSample>(
+    device: &cpal::Device,
+    plan: StreamPlan,
+    errors: SyncSender<String>,
+) -> Result<Stream, cpal::Error>
+where
+    f32: FromSample<T>,
+{
+    let StreamPlan {
+        config,
+        channels,
+        ring,
+        ..
+    } = plan;
+    let mut mono = Vec::new();
+    device.build_input_stream(
+        config,
+        move |data: &[T], _: &cpal::InputCallbackInfo| {
+            mono.clear();
+            mono.extend(
+                data.chunks(channels)
+                    .map(|c| c.iter().map(|&s| f32::from_sample(s)).sum::<f32>() / c.len() as f32),
+            );
+            ring.push_waiting(&mono, MIC_WAIT);
+        },
+        report_to(errors),
+        None,
+    )
+}
+
 /// The speaker: every callback filled from the ring, mono to every channel.
 fn speaker_stream(
     device: &cpal::Device,
     errors: SyncSender<String>,
 ) -> Result<(Stream, u32, Arc<SampleRing>), DeviceError> {
-    let StreamPlan {
-        config,
-        format,
-        channels,
-        ring,
-    } = plan(device.default_output_config(), "speaker")?;
-    let (rate, held) = (config.sample_rate, ring.clone());
-    let mut mono = Vec::new();
-    let fill = move |mono: &mut Vec<f32>, frames: usize| {
-        mono.resize(frames, 0.0);
-        ring.fill_waiting(mono, SPEAKER_WAIT);
-    };
-    let stream = match format {
-        SampleFormat::F32 => device.build_output_stream(
-            config,
-            move |data: &mut [f32], _: &cpal::OutputCallbackInfo| {
-                fill(&mut mono, data.len() / channels);
-                for (frame, &s) in data.chunks_mut(channels).zip(&mono) {
-                    frame.fill(s);
-                }
-            },
-            report_to(errors),
-            None,
-        ),
-        SampleFormat::I16 => device.build_output_stream(
-            config,
-            move |data: &mut [i16], _: &cpal::OutputCallbackInfo| {
-                fill(&mut mono, data.len() / channels);
-                for (frame, &s) in data.chunks_mut(channels).zip(&mono) {
-                    frame.fill(crate::audio::g711::f32_to_i16(s));
-                }
-            },
-            report_to(errors),
-            None,
-        ),
+    let plan = plan(device.default_output_config(), "speaker")?;
+    let (rate, held) = (plan.config.sample_rate, plan.ring.clone());
+    let stream = match plan.format {
+        SampleFormat::F32 => build_speaker::<f32>(device, plan, errors),
+        SampleFormat::I16 => build_speaker::<i16>(device, plan, errors),
         format => {
             return Err(DeviceError::Format {
                 what: "speaker",
@@ -313,6 +283,32 @@ fn speaker_stream(
     }
     .map_err(|e| device_err("speaker")(e.to_string()))?;
     Ok((stream, rate, held))
+}
+
+fn build_speaker<T: SizedSample + FromSample<f32>>(
+    device: &cpal::Device,
+    plan: StreamPlan,
+    errors: SyncSender<String>,
+) -> Result<Stream, cpal::Error> {
+    let StreamPlan {
+        config,
+        channels,
+        ring,
+        ..
+    } = plan;
+    let mut mono = Vec::new();
+    device.build_output_stream(
+        config,
+        move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
+            mono.resize(data.len() / channels, 0.0);
+            ring.fill_waiting(&mut mono, SPEAKER_WAIT);
+            for (frame, &s) in data.chunks_mut(channels).zip(&mono) {
+                frame.fill(T::from_sample(s));
+            }
+        },
+        report_to(errors),
+        None,
+    )
 }
 
 impl Device {

@@ -277,3 +277,20 @@ pub fn sipp_errors(dir: &Path) -> String {
         .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
         .collect()
 }
+
+/// The latency of the caller's question about an order, as the server stored it with the turn:
+/// the end of the question to our first packet back (a filler or the answer) and to the
+/// answer, in ms; printed with `edge` naming where it was measured, and checked for sense.
+pub fn question_latency(turns: &[hotline::store::Turn], edge: &str) -> (i64, i64) {
+    let asked = turns
+        .iter()
+        .find(|t| t.role == "caller" && t.text.to_lowercase().contains("order"))
+        .unwrap_or_else(|| panic!("the question was not stored: {turns:?}"));
+    let first = asked.end_to_end_ms.expect("latency measured");
+    let answer = asked.answer_ms.expect("answer latency measured");
+    eprintln!(
+        "{edge} edge: end of the question to our first packet back {first} ms, to the answer {answer} ms"
+    );
+    assert!(first > 0 && answer >= first && answer < 6000, "{asked:?}");
+    (first, answer)
+}
