@@ -305,8 +305,12 @@ impl Listener {
             self.push_asr(chunk);
         } else {
             if was_in_speech && !ended {
-                // A blip too short to be speech.
+                // A blip too short to be speech. Over the assistant's speech it is the same
+                // thing as a short sound that did start a turn: a backchannel, ignored.
                 self.ears.asr.reset();
+                if playing {
+                    self.send(EarsEvent::Backchannel);
+                }
             }
             self.preroll.extend(chunk);
             let excess = self.preroll.len().saturating_sub(self.preroll_len);
