@@ -33,7 +33,86 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub sip: SipConfig,
     pub web: WebConfig,
+    pub console: ConsoleConfig,
     pub log: LogConfig,
+}
+
+/// The supervisor console (`/console` on the web server; `src/console/`). Users are added with
+/// `hotline user add`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Serve the console (and `/metrics`) at all.
+    pub enabled: bool,
+    /// How long a login lasts.
+    pub login_lifetime_s: u64,
+    /// Failed log-ins one client address may make per minute; beyond it 429.
+    pub failed_logins_per_minute: usize,
+    /// The login cookie's `Secure` flag: `auto` (set unless the console is reached on
+    /// loopback, where browsers allow plain http), `always`, or `never`.
+    pub secure_cookie: String,
+    /// After the assistant hands a call over (and no `sip.agent_uri` takes it), how long the
+    /// caller holds for someone in the console to pick it up before the assistant promises a
+    /// call back (0: no holding; the hand-over is a call back at once).
+    pub hold_for_person_s: u64,
+    /// How far back the dashboard and `/metrics` look.
+    pub kpi_window_hours: u64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            login_lifetime_s: 12 * 3600,
+            failed_logins_per_minute: 10,
+            secure_cookie: "auto".into(),
+            hold_for_person_s: 120,
+            kpi_window_hours: 24 * 7,
+        }
+    }
+}
+
+impl ConsoleConfig {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(60..=30 * 86_400).contains(&self.login_lifetime_s) {
+            problems.push(format!(
+                "console.login_lifetime_s must be between 60 and 2592000, not {}",
+                self.login_lifetime_s
+            ));
+        }
+        if !(1..=10_000).contains(&self.failed_logins_per_minute) {
+            problems.push(format!(
+                "console.failed_logins_per_minute must be between 1 and 10000, not {}",
+                self.failed_logins_per_minute
+            ));
+        }
+        if !["auto", "always", "never"].contains(&self.secure_cookie.as_str()) {
+            problems.push(format!(
+                "console.secure_cookie must be auto, always or never, not {:?}",
+                self.secure_cookie
+            ));
+        }
+        if self.hold_for_person_s > 3600 {
+            problems.push(format!(
+                "console.hold_for_person_s must be 3600 or less, not {}",
+                self.hold_for_person_s
+            ));
+        }
+        if !(1..=24 * 366).contains(&self.kpi_window_hours) {
+            problems.push(format!(
+                "console.kpi_window_hours must be between 1 and 8784, not {}",
+                self.kpi_window_hours
+            ));
+        }
+        problems
+    }
+
+    /// How long a handed-over caller holds for a person (None: no holding).
+    pub fn hold_for_person(&self) -> Option<std::time::Duration> {
+        (self.enabled && self.hold_for_person_s > 0)
+            .then(|| std::time::Duration::from_secs(self.hold_for_person_s))
+    }
 }
 
 /// Browser calls: the web server of `hotline serve` (`src/web/`): the demo shop page, the
@@ -663,6 +742,7 @@ impl Config {
         }
         problems.extend(self.sip.problems());
         problems.extend(self.web.problems());
+        problems.extend(self.console.problems());
         if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             problems.push(format!("log.filter {:?}: {err}", self.log.filter));
         }

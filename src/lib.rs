@@ -8,6 +8,7 @@ pub mod bench;
 pub mod call;
 pub mod cancel;
 pub mod config;
+pub mod console;
 pub mod dialog;
 pub mod eval;
 pub mod llm;

@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// The supervisor console's users (passwords are read from standard input).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Benchmarks beside the Python baselines (run benches/baselines/setup.sh once first).
     Bench {
         #[arg(value_enum)]
@@ -129,6 +134,26 @@ enum Command {
         #[arg(long)]
         rate: Option<u32>,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user: `hotline user add NAME --role supervisor|admin`, password on stdin.
+    Add {
+        name: String,
+        #[arg(long, default_value = "supervisor")]
+        role: String,
+    },
+    /// Set a user's password (and role).
+    Passwd {
+        name: String,
+        #[arg(long, default_value = "supervisor")]
+        role: String,
+    },
+    Remove {
+        name: String,
+    },
+    List,
 }
 
 #[derive(Subcommand)]
@@ -233,6 +258,16 @@ fn run() -> Result<()> {
         Command::Db {
             command: DbCommand::Seed { seed, customers },
         } => cli::db::seed_demo(&config.store.url, seed, customers),
+        Command::User { command } => match command {
+            UserCommand::Add { name, role } => {
+                cli::user::add(&config.store.url, &name, &role, false)
+            }
+            UserCommand::Passwd { name, role } => {
+                cli::user::add(&config.store.url, &name, &role, true)
+            }
+            UserCommand::Remove { name } => cli::user::remove(&config.store.url, &name),
+            UserCommand::List => cli::user::list(&config.store.url),
+        },
         Command::Bench { what, runs } => {
             let ort = hotline::onnx_runtime::init(&config.models.onnxruntime)?;
             let root = std::env::current_dir()?;

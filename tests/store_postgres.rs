@@ -189,6 +189,7 @@ async fn postgres_passes_the_shop_checks() {
     store_checks::requests_are_idempotent(&open(&server, "requests").await).await;
     store_checks::calls_are_recorded(&open(&server, "calls").await).await;
     store_checks::fixture_round_trip(&open(&server, "fixture").await).await;
+    store_checks::console_records(&open(&server, "console").await).await;
 
     // A database that does not exist is a clear error naming it, password hidden.
     let url = format!(

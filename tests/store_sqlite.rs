@@ -51,6 +51,12 @@ async fn calls_are_recorded() {
 }
 
 #[tokio::test]
+async fn console_records() {
+    let dir = tempfile::tempdir().unwrap();
+    store_checks::console_records(&open(dir.path()).await).await;
+}
+
+#[tokio::test]
 async fn fixture_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     store_checks::fixture_round_trip(&open(dir.path()).await).await;

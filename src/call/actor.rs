@@ -32,6 +32,44 @@ pub enum CallCommand {
     Hangup,
     /// Send these DTMF keys to the far end (a supervisor working an IVR, say).
     SendDtmf(String),
+    /// A supervisor's note for the assistant: taken into the dialog's context for the next
+    /// replies, and marked in the transcript.
+    Guide { by: String, text: String },
+    /// A supervisor's words for the caller, said now in the assistant's voice.
+    Say { by: String, text: String },
+    /// A person takes the call: the assistant goes quiet, the person's audio
+    /// ([`super::playout::AgentLine`]) goes to the caller, the caller's words are kept.
+    TakeOver { by: String },
+    /// The assistant takes the call back, with the conversation so far.
+    HandBack { by: String },
+}
+
+/// What a supervisor did on a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SupervisorAction {
+    Guided(String),
+    Said(String),
+    TookOver,
+    HandedBack,
+}
+
+impl SupervisorAction {
+    /// The word stored in `call_notes.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SupervisorAction::Guided(_) => "guidance",
+            SupervisorAction::Said(_) => "said",
+            SupervisorAction::TookOver => "take-over",
+            SupervisorAction::HandedBack => "hand-back",
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            SupervisorAction::Guided(t) | SupervisorAction::Said(t) => t,
+            SupervisorAction::TookOver | SupervisorAction::HandedBack => "",
+        }
+    }
 }
 
 /// Why a call ended.
@@ -98,7 +136,15 @@ pub enum CallEvent {
     Verified {
         customer: String,
     },
-    Transferred,
+    /// Handed to a person. `waiting`: the caller holds for someone in the console to pick up.
+    Transferred {
+        waiting: bool,
+    },
+    /// A supervisor acted on the call.
+    Supervisor {
+        by: String,
+        action: SupervisorAction,
+    },
     Error {
         detail: String,
     },
@@ -127,7 +173,13 @@ pub struct CallActor {
     pub keys_out: mpsc::Sender<char>,
     pub dtmf: DtmfCollector,
     pub recorder: Arc<Mutex<Recorder>>,
+    /// After a hand-over, how long the caller holds for a person in the console before the
+    /// assistant promises a call back (None: the hand-over ends the call, e.g. a SIP REFER).
+    pub hold_for_person: Option<Duration>,
 }
+
+/// Turn numbers of words a supervisor had the assistant say (apart from the caller's turns).
+const SUPERVISOR_TURNS: u64 = 1 << 40;
 
 /// What a finished call leaves.
 pub struct CallReport {
@@ -150,6 +202,11 @@ struct Running {
     ending: bool,
     started: Instant,
     verified: bool,
+    /// The person who has taken the call over.
+    taken_over: Option<String>,
+    /// Since when the caller holds for a person.
+    waiting_since: Option<Instant>,
+    supervisor_lines: u64,
 }
 
 impl CallActor {
@@ -163,6 +220,9 @@ impl CallActor {
             ending: false,
             started: Instant::now(),
             verified: false,
+            taken_over: None,
+            waiting_since: None,
+            supervisor_lines: 0,
         };
         let end = loop {
             // The conversation is over and nothing is left to play (also after the caller
@@ -174,11 +234,15 @@ impl CallActor {
                 .dtmf
                 .poll_timeout()
                 .map(|t| tokio::time::Instant::from_std(r.started + t));
+            let hold_deadline = r
+                .waiting_since
+                .zip(self.hold_for_person)
+                .map(|(since, wait)| tokio::time::Instant::from_std(since + wait));
             tokio::select! {
                 biased;
                 command = self.commands.recv() => match command {
                     Some(CallCommand::Hangup) | None => break CallEnd::Command,
-                    Some(CallCommand::SendDtmf(keys)) => self.send_keys(&keys),
+                    Some(command) => self.on_command(&mut r, command),
                 },
                 event = self.transport_events.recv() => match event {
                     Some(TransportEvent::Hangup { reason }) => break CallEnd::CallerHungUp(reason),
@@ -193,6 +257,14 @@ impl CallActor {
                 }
                 Some(event) = self.dialog_events.recv() => {
                     if self.on_dialog(&mut r, event) {
+                        break CallEnd::Finished;
+                    }
+                }
+                () = sleep_until(hold_deadline), if hold_deadline.is_some() => {
+                    // Nobody in the console picked the call up: the assistant says a colleague
+                    // will call back, and the call ends.
+                    r.waiting_since = None;
+                    if self.dialog.try_send(DialogRequest::NobodyCame).is_err() {
                         break CallEnd::Finished;
                     }
                 }
@@ -222,6 +294,58 @@ impl CallActor {
             latencies: r.latencies,
             recorder: self.recorder.clone(),
             dropped_frames: self.inbound.dropped(),
+        }
+    }
+
+    fn on_command(&mut self, r: &mut Running, command: CallCommand) {
+        let (by, action) = match command {
+            CallCommand::Hangup => return,
+            CallCommand::SendDtmf(keys) => return self.send_keys(&keys),
+            CallCommand::Guide { by, text } => {
+                self.to_dialog(DialogRequest::Guide { text: text.clone() });
+                (by, SupervisorAction::Guided(text))
+            }
+            CallCommand::Say { by, text } => {
+                self.to_dialog(DialogRequest::Said { text: text.clone() });
+                r.supervisor_lines += 1;
+                let turn = SUPERVISOR_TURNS + r.supervisor_lines;
+                self.speak(r, turn, text.clone(), false);
+                (by, SupervisorAction::Said(text))
+            }
+            CallCommand::TakeOver { by } => {
+                if r.ending {
+                    return self.publish(CallEvent::Error {
+                        detail: "the call is ending: nothing to take over".into(),
+                    });
+                }
+                r.taken_over = Some(by.clone());
+                r.waiting_since = None;
+                self.interrupt(r);
+                self.set_digits(false);
+                self.playout.set_agent(true);
+                self.to_dialog(DialogRequest::DropSpeculation);
+                (by, SupervisorAction::TookOver)
+            }
+            CallCommand::HandBack { by } => {
+                if r.taken_over.take().is_none() {
+                    return self.publish(CallEvent::Error {
+                        detail: "the call is not taken over".into(),
+                    });
+                }
+                self.playout.set_agent(false);
+                self.to_dialog(DialogRequest::Resume);
+                (by, SupervisorAction::HandedBack)
+            }
+        };
+        self.publish(CallEvent::Supervisor { by, action });
+    }
+
+    /// A request the dialog may take later; never waits (the dialog may be waiting on us).
+    fn to_dialog(&self, request: DialogRequest) {
+        if let Err(e) = self.dialog.try_send(request) {
+            self.publish(CallEvent::Error {
+                detail: format!("the dialog is behind: {e}"),
+            });
         }
     }
 
@@ -268,7 +392,7 @@ impl CallActor {
             EarsEvent::SpeechStarted { at } => self.publish(CallEvent::CallerSpeaking { at }),
             EarsEvent::Partial { text } => self.publish(CallEvent::Partial { text }),
             EarsEvent::Speculative { text } => {
-                if !text.is_empty() {
+                if !text.is_empty() && r.taken_over.is_none() && r.waiting_since.is_none() {
                     // Speculation is only an optimisation: skipped when the dialog is behind.
                     let _ = self.dialog.try_send(DialogRequest::Speculate { text });
                 }
@@ -331,6 +455,13 @@ impl CallActor {
             text: text.clone(),
             dtmf,
         });
+        if r.taken_over.is_some() || r.waiting_since.is_some() {
+            // A person has the call (or is about to): the words are kept for the assistant,
+            // not answered.
+            r.clocks.remove(&turn);
+            self.to_dialog(DialogRequest::Heard { text });
+            return;
+        }
         // Never wait on the dialog here: it may be waiting for this actor to read its answer.
         if let Err(e) = self.dialog.try_send(DialogRequest::Turn { turn, text }) {
             tracing::warn!(call = %self.call_id, "turn {turn} dropped: the dialog is {DIALOG_REQUESTS} turns behind ({e})");
@@ -444,10 +575,20 @@ impl CallActor {
                 record: record.clone(),
             });
         }
-        if output.transferred {
-            self.publish(CallEvent::Transferred);
+        if r.taken_over.is_some() {
+            // An answer that was on its way when a person took over: not said.
+            r.clocks.remove(&turn);
+            return false;
         }
-        r.ending |= output.ended;
+        let hold = output.transferred && self.hold_for_person.is_some();
+        if output.transferred {
+            self.publish(CallEvent::Transferred { waiting: hold });
+        }
+        if hold {
+            r.waiting_since = Some(Instant::now());
+        } else {
+            r.ending |= output.ended;
+        }
         let text = output.replies.join(" ");
         self.speak(r, turn, text, false);
         // Nothing to say and nothing playing: end now rather than wait for audio.

@@ -20,6 +20,16 @@ pub enum DialogRequest {
     Speculate { text: String },
     /// The caller went on: the speculation is void.
     DropSpeculation,
+    /// A supervisor's note for the next replies.
+    Guide { text: String },
+    /// Words a supervisor had the assistant say: part of the conversation.
+    Said { text: String },
+    /// The caller's words while a person has the call: kept, not answered.
+    Heard { text: String },
+    /// A person handed the call back: the assistant carries on.
+    Resume,
+    /// The caller held after a hand-over and nobody came: promise a call back and end.
+    NobodyCame,
 }
 
 /// What the dialog tells the actor.
@@ -90,6 +100,22 @@ pub async fn run_dialog(
             DialogRequest::DropSpeculation => {
                 if let Some((_, cancel)) = speculation.take() {
                     cancel.cancel();
+                }
+            }
+            DialogRequest::Guide { text } => session.guide(&text),
+            DialogRequest::Said { text } => session.said_for_supervisor(&text).await,
+            DialogRequest::Heard { text } => session.heard(&text).await,
+            DialogRequest::Resume => session.resume_after_person(),
+            DialogRequest::NobodyCame => {
+                let event = DialogEvent::Answer {
+                    turn: 0,
+                    output: session.nobody_came().await,
+                    at: Instant::now(),
+                    expects_digits: false,
+                    customer: session.customer().map(|c| c.id.clone()),
+                };
+                if events.send(event).await.is_err() {
+                    break;
                 }
             }
             DialogRequest::Turn { turn, text } => {

@@ -16,5 +16,6 @@ pub mod latency;
 pub mod pipeline;
 pub mod playout;
 pub mod recording;
+pub mod registry;
 pub mod transport;
 pub mod voice;

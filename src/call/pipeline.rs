@@ -23,7 +23,11 @@
 //!  playout ─► encode ─► transport pulls one frame per frame time (its media clock)
 //!     ├─ tap: echo reference (energy per frame) ─► [ECHO_REFERENCE, newest dropped] ─► ears
 //!     ├─ tap: recording (both sides at their media time; the ears write the caller's side)
-//!     └─ tap: listen-in (both sides mixed, 100 ms behind) ─► [LISTEN_IN, broadcast, oldest lost]
+//!     ├─ tap: listen-in (both sides mixed, 100 ms behind) ─► [LISTEN_IN, broadcast, oldest lost]
+//!     └─ a person who took the call over: AgentLine ─► [playout::AGENT_FRAMES, oldest
+//!        dropped] ─► played ahead of the assistant's speech
+//!  registry (console): a watcher per call follows CALL_EVENTS from the first event and keeps
+//!  the call's summary and log [registry::LOG_ENTRIES; viewers: LOG_UPDATES, oldest lost]
 //!  latency observer: the actor time-stamps each turn (end of speech, transcript, first token,
 //!  first frame handed to the transport) and publishes CallEvent::Latency and stores it.
 //! ```
@@ -47,8 +51,9 @@ use super::dtmf::DtmfCollector;
 use super::ears::{Ears, EarsConfig, EarsControl};
 use super::engines::Engines;
 use super::inbound::inbound_queue;
-use super::playout::{ListenFrame, Playout, PlayoutFlags};
+use super::playout::{AgentLine, ListenFrame, Playout, PlayoutFlags};
 use super::recording::Recorder;
+use super::registry::{CallRegistry, Registration};
 use super::transport::{MediaTransport, TransportIo};
 use crate::asr::stream::AsrStream;
 use crate::asr::whisper::AsrError;
@@ -111,6 +116,11 @@ pub struct CallSetup {
     pub store: Store,
     /// Write the stereo recording here when the call ends.
     pub record_to: Option<PathBuf>,
+    /// After a hand-over, how long the caller holds for a person in the console (None: the
+    /// hand-over ends the call).
+    pub hold_for_person: Option<Duration>,
+    /// The server's live calls, for the console (None: not shown anywhere).
+    pub registry: Option<CallRegistry>,
 }
 
 /// A running call.
@@ -121,6 +131,7 @@ pub struct CallHandle {
     pub events: broadcast::Receiver<CallEvent>,
     events_tx: broadcast::Sender<CallEvent>,
     listen: broadcast::Sender<ListenFrame>,
+    agent: AgentLine,
     task: JoinHandle<CallReport>,
 }
 
@@ -133,6 +144,11 @@ impl CallHandle {
     /// Listen in: both sides mixed, 20 ms frames at the call's rate, 100 ms behind.
     pub fn listen_in(&self) -> broadcast::Receiver<ListenFrame> {
         self.listen.subscribe()
+    }
+
+    /// A person's audio into the call once they take it over (`CallCommand::TakeOver`).
+    pub fn agent_line(&self) -> AgentLine {
+        self.agent.clone()
     }
 
     /// Waits for the call to end.
@@ -258,6 +274,22 @@ pub fn start_call(
         }
     });
 
+    // The console's view: registered before the actor runs, so it sees every event.
+    if let Some(registry) = &setup.registry {
+        registry.register(
+            Registration {
+                id: setup.call_id.clone(),
+                channel: setup.channel.clone(),
+                caller: setup.caller_id.clone(),
+                commands: commands_tx.clone(),
+                listen: listen_tx.clone(),
+                agent: playout.agent_line(),
+            },
+            events_tx.subscribe(),
+        );
+    }
+    let agent = playout.agent_line();
+
     // The actor.
     let actor = CallActor {
         call_id: setup.call_id.clone(),
@@ -279,6 +311,7 @@ pub fn start_call(
         keys_out: keys_out_tx,
         dtmf: DtmfCollector::new(Duration::from_millis(tuning.dtmf_inter_digit_ms)),
         recorder,
+        hold_for_person: setup.hold_for_person,
     };
     let record_to = setup.record_to;
     let task = tokio::spawn(async move {
@@ -306,6 +339,7 @@ pub fn start_call(
         events: events_rx,
         events_tx,
         listen: listen_tx,
+        agent,
         task,
     })
 }

@@ -76,6 +76,11 @@ struct State {
     listen: broadcast::Sender<ListenFrame>,
     silence: Vec<u8>,
     encoded: Vec<u8>,
+    /// A person has the call: their audio goes out before the assistant's.
+    agent_on: bool,
+    /// The person's frames at the call's rate, and the part of a frame still to fill.
+    agent: VecDeque<Vec<f32>>,
+    agent_carry: Vec<f32>,
 }
 
 /// The playout of one call; cheap to clone.
@@ -91,6 +96,10 @@ pub type ListenFrame = Arc<[i16]>;
 
 /// How far listen-in runs behind the call.
 pub const LISTEN_DELAY: Duration = Duration::from_millis(100);
+
+/// A person's audio queued ahead of the send clock: 300 ms. Beyond it the oldest is dropped
+/// (their browser's clock runs fast, or it sent a burst), which keeps their delay bounded.
+pub const AGENT_FRAMES: usize = 15;
 
 /// Speech queued here beyond this is cut (a runaway reply); about two minutes at 20 ms.
 pub const MAX_QUEUED_FRAMES: usize = 6000;
@@ -126,6 +135,9 @@ impl Playout {
                 listen,
                 silence,
                 encoded: Vec::new(),
+                agent_on: false,
+                agent: VecDeque::new(),
+                agent_carry: Vec::new(),
             })),
             flags,
         }
@@ -151,6 +163,21 @@ impl Playout {
             if frame.tag.epoch >= s.epoch && s.queue.len() < MAX_QUEUED_FRAMES {
                 s.queue.push_back(frame);
             }
+        }
+        if s.agent_on
+            && let Some(samples) = s.agent.pop_front()
+        {
+            // The person who took the call speaks: their voice is what the caller hears, what
+            // the echo gate expects back, and the recording's right channel.
+            let start = s.media;
+            s.media += s.format.frame;
+            let _ = s.echo.try_send((s.media, energy(&samples)));
+            lock(&s.recorder).assistant(start, &samples);
+            s.format.encode(&samples, &mut s.encoded);
+            return OutboundFrame {
+                payload: s.encoded.clone(),
+                speech: true,
+            };
         }
         let start = s.media;
         s.media += s.format.frame;
@@ -228,6 +255,22 @@ impl Playout {
         self.flags.playing.store(false, Ordering::Relaxed);
     }
 
+    /// A person takes the call (`true`) or gives it back: while on, their audio
+    /// ([`AgentLine`]) goes out ahead of the assistant's speech.
+    pub fn set_agent(&self, on: bool) {
+        let mut s = lock(&self.state);
+        s.agent_on = on;
+        s.agent.clear();
+        s.agent_carry.clear();
+    }
+
+    /// Where a person's audio goes in.
+    pub fn agent_line(&self) -> AgentLine {
+        AgentLine {
+            playout: self.clone(),
+        }
+    }
+
     /// Outbound media time so far.
     pub fn media_time(&self) -> Duration {
         lock(&self.state).media
@@ -235,6 +278,36 @@ impl Playout {
 
     pub fn flags(&self) -> &Arc<PlayoutFlags> {
         &self.flags
+    }
+}
+
+/// A person's microphone into a call they took over: any number of samples at the call's
+/// rate at a time; cut into frames here. Ignored while the call is not taken over.
+#[derive(Clone)]
+pub struct AgentLine {
+    playout: Playout,
+}
+
+impl AgentLine {
+    pub fn push(&self, samples: &[f32]) {
+        let mut s = lock(&self.playout.state);
+        if !s.agent_on {
+            return;
+        }
+        let frame_len = s.format.frame_len();
+        s.agent_carry.extend_from_slice(samples);
+        while s.agent_carry.len() >= frame_len {
+            let frame: Vec<f32> = s.agent_carry.drain(..frame_len).collect();
+            if s.agent.len() == AGENT_FRAMES {
+                s.agent.pop_front();
+            }
+            s.agent.push_back(frame);
+        }
+    }
+
+    /// The call's sample rate.
+    pub fn rate(&self) -> u32 {
+        lock(&self.playout.state).format.rate
     }
 }
 
@@ -365,6 +438,37 @@ mod tests {
             frames.iter().all(|f| f.iter().all(|&s| s > 9000)),
             "the assistant's voice"
         );
+    }
+
+    #[test]
+    fn a_person_who_took_over_is_heard_before_the_assistant_and_only_then() {
+        let r = rig();
+        let line = r.playout.agent_line();
+        line.push(&[0.5; 400]);
+        assert!(!r.playout.next_frame().speech, "not taken over: ignored");
+        r.playout.set_agent(true);
+        // 400 samples: two whole 160-sample frames; 80 wait for more.
+        line.push(&[0.5; 400]);
+        for f in speech(tag(0, 1), 1) {
+            r.frames.send(f).unwrap();
+        }
+        let mut decoded = Vec::new();
+        let first = r.playout.next_frame();
+        MediaFormat::telephone(Law::MuLaw).decode(&first.payload, &mut decoded);
+        assert!(first.speech && (decoded[0] - 0.5).abs() < 0.02);
+        assert!(r.playout.next_frame().speech);
+        // The person is silent: the assistant's queued words may go out.
+        assert!(r.playout.next_frame().speech);
+        assert!(!r.playout.next_frame().speech);
+        // A burst is cut to the newest AGENT_FRAMES.
+        line.push(&vec![0.1; 160 * (AGENT_FRAMES + 5) - 80]);
+        let sent = (0..AGENT_FRAMES + 5)
+            .filter(|_| r.playout.next_frame().speech)
+            .count();
+        assert_eq!(sent, AGENT_FRAMES);
+        r.playout.set_agent(false);
+        line.push(&[0.5; 320]);
+        assert!(!r.playout.next_frame().speech);
     }
 
     #[test]

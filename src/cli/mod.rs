@@ -7,4 +7,5 @@ pub mod serve;
 pub mod speak;
 pub mod talk;
 pub mod transcribe;
+pub mod user;
 pub mod voice_eval;

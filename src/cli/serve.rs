@@ -2,10 +2,15 @@
 //! shop database (an empty one gets the demo shop), answers SIP calls and browser calls until
 //! Ctrl-C or SIGTERM.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 
 use hotline::call::engines::Engines;
+use hotline::call::registry::CallRegistry;
 use hotline::config::Config;
+use hotline::console::password::hash_password;
+use hotline::console::routes::ConsoleContext;
 use hotline::onnx_runtime;
 use hotline::sip::server::SipServer;
 use hotline::store::{Store, seed};
@@ -14,24 +19,57 @@ use hotline::web::server::WebServer;
 /// The demo shop an empty database gets (the same as `hotline db seed`'s defaults).
 const DEMO_SEED: u64 = 42;
 const DEMO_CUSTOMERS: usize = 20;
+/// The console users the demo shop gets (README, "Supervisor console").
+const DEMO_USERS: [(&str, &str, &str); 2] = [
+    ("supervisor", "supervisor", "hotline-demo-supervisor"),
+    ("admin", "admin", "hotline-demo-admin"),
+];
 
 pub fn run(config: &Config) -> Result<()> {
     let (engines, runtime) = engines_and_runtime(config)?;
     runtime.block_on(async {
         let store = open_shop(config).await?;
+        // The console lives on the web server: without it, there is none.
+        let console = (config.web.enabled && config.console.enabled).then(|| {
+            let record_dirs = [&config.web.record_dir, &config.sip.record_dir]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            Arc::new(ConsoleContext::new(
+                store.clone(),
+                CallRegistry::new(),
+                config.console.clone(),
+                record_dirs,
+            ))
+        });
         let web = if config.web.enabled {
-            let web = WebServer::start(engines.clone(), store.clone(), config.web.clone())
-                .await
-                .context("starting the web server")?;
+            let web = WebServer::start(
+                engines.clone(),
+                store.clone(),
+                config.web.clone(),
+                console.clone(),
+            )
+            .await
+            .context("starting the web server")?;
             println!(
                 "hotline: the demo shop with its voice button is at http://{}/shop",
                 web.addr
             );
+            if console.is_some() {
+                println!(
+                    "hotline: the supervisor console is at http://{}/console",
+                    web.addr
+                );
+            }
             Some(web)
         } else {
             None
         };
-        let server = SipServer::start(engines, store.clone(), config.sip.clone())
+        let sip_console = console
+            .as_ref()
+            .map(|c| (c.registry.clone(), c.config.hold_for_person()));
+        let server = SipServer::start(engines, store.clone(), config.sip.clone(), sip_console)
             .await
             .context("starting the SIP server")?;
         println!(
@@ -79,6 +117,18 @@ pub async fn open_shop(config: &Config) -> Result<Store> {
         );
         if let Some(c) = shop.customers.first() {
             eprintln!("  for example, call as {} ({})", c.phone, c.name);
+        }
+        if store.console_users().await?.is_empty() {
+            for (name, role, password) in DEMO_USERS {
+                let hash = hash_password(password)?;
+                store
+                    .add_console_user(name, role, &hash, &hotline::store::now_utc())
+                    .await?;
+            }
+            eprintln!(
+                "  the console's demo users: supervisor / {} and admin / {} (change them: hotline user passwd)",
+                DEMO_USERS[0].2, DEMO_USERS[1].2
+            );
         }
     }
     Ok(store)

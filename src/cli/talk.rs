@@ -45,6 +45,8 @@ pub fn run(config: &Config, args: TalkArgs) -> Result<()> {
             use_lexicon: true,
             store: store.clone(),
             record_to: args.record,
+            hold_for_person: None,
+            registry: None,
         };
         let mut handle =
             start_call(&engines, Box::new(transport), setup).context("starting the call")?;

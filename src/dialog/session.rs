@@ -38,6 +38,10 @@ pub const MAX_FAILURES: u32 = 2;
 
 /// Caller lines kept for summaries and for resolving which item is meant.
 const KEPT_LINES: usize = 6;
+/// Supervisor notes the model sees (the latest).
+const KEPT_GUIDANCE: usize = 3;
+/// A supervisor note's length in the model's context.
+const MAX_GUIDANCE_CHARS: usize = 200;
 
 /// Where the session's time comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +153,8 @@ pub struct Session {
     asked: Vec<&'static str>,
     failures: HashMap<&'static str, u32>,
     lines: Vec<String>,
+    /// Supervisor notes for the model (the latest `KEPT_GUIDANCE`).
+    guidance: Vec<String>,
     next_turn: i64,
     ended: bool,
     /// The database failed on this call: writes are not attempted again.
@@ -179,6 +185,7 @@ impl Session {
             asked: Vec::new(),
             failures: HashMap::new(),
             lines: Vec::new(),
+            guidance: Vec::new(),
             next_turn: 0,
             ended: false,
             store_down: false,
@@ -1020,6 +1027,59 @@ impl Session {
         self.ended = true;
     }
 
+    /// A supervisor's note: the model sees the latest few in its context from the next turn.
+    pub fn guide(&mut self, text: &str) {
+        let text: String = text.chars().take(MAX_GUIDANCE_CHARS).collect();
+        if self.guidance.len() == KEPT_GUIDANCE {
+            self.guidance.remove(0);
+        }
+        self.guidance.push(text);
+    }
+
+    /// Words a supervisor had the assistant say: stored as the assistant's line.
+    pub async fn said_for_supervisor(&mut self, text: &str) {
+        self.record_turn("assistant", text).await;
+    }
+
+    /// The caller's words while a person had the call: stored and remembered, not answered.
+    pub async fn heard(&mut self, text: &str) {
+        let text = clean_turn(text);
+        if text.is_empty() {
+            return;
+        }
+        self.record_turn("caller", &text).await;
+        if self.lines.len() == KEPT_LINES {
+            self.lines.remove(0);
+        }
+        let line = self.redacted(&text);
+        self.lines.push(line);
+        for id in self.extract.order_ids(&text) {
+            if !self.mentioned.contains(&id) {
+                self.mentioned.push(id);
+            }
+        }
+    }
+
+    /// A person handed the call back: the conversation goes on (also after a hand-over,
+    /// which had ended it for the assistant), with what was pending dropped.
+    pub fn resume_after_person(&mut self) {
+        self.ended = false;
+        self.pending = None;
+        self.expecting = None;
+    }
+
+    /// Nobody took the handed-over call: the caller is promised a call back; the call ends.
+    pub async fn nobody_came(&mut self) -> TurnOutput {
+        let mut out = TurnOutput::default();
+        self.say(&mut out, Reply::CallBack);
+        for reply in &out.replies {
+            self.record_turn("assistant", reply).await;
+        }
+        self.ended = true;
+        out.ended = true;
+        out
+    }
+
     /// What the caller is told when handed to a person.
     fn hand_over(&self) -> Reply {
         if self.options.live_transfer {
@@ -1172,12 +1232,21 @@ impl Session {
                 });
             }
         }
-        match (parts.is_empty(), zh) {
+        let orders = match (parts.is_empty(), zh) {
             (true, false) => "Orders: none known".to_string(),
             (false, false) => format!("Orders: {}", parts.join("; ")),
             (true, true) => "订单：无".to_string(),
             (false, true) => format!("订单：{}", parts.join("；")),
+        };
+        if self.guidance.is_empty() {
+            return orders;
         }
+        let label = if zh {
+            "主管提示："
+        } else {
+            "Supervisor notes: "
+        };
+        format!("{orders}\n{label}{}", self.guidance.join(" / "))
     }
 
     fn known_with(&self, mentioned: &[String]) -> Known {

@@ -216,6 +216,8 @@ pub async fn run_voice_scenario(
         use_lexicon,
         store: store.clone(),
         record_to,
+        hold_for_person: None,
+        registry: None,
     };
     let mut handle = match start_call(engines, Box::new(transport), setup) {
         Ok(handle) => handle,
@@ -357,7 +359,7 @@ pub async fn run_voice_scenario(
                 verified_at_segment.get_or_insert(segments.len());
             }
             CallEvent::Tool { record, .. } => out.run.tools.push(record.clone()),
-            CallEvent::Transferred => out.run.transferred = true,
+            CallEvent::Transferred { .. } => out.run.transferred = true,
             CallEvent::CallerTurn { text, .. } => {
                 out.run.turns_taken += 1;
                 out.run.transcript.push(format!("assistant heard: {text}"));

@@ -152,7 +152,8 @@ impl PhoneCall {
             channel: "sip".into(),
             caller_id: caller_id.clone(),
             known_customer: None,
-            live_transfer: context.config.agent_uri.is_some(),
+            // A hand-over goes to sip.agent_uri (REFER), or waits for someone in the console.
+            live_transfer: context.config.agent_uri.is_some() || context.hold_for_person.is_some(),
             clock: Clock::System,
             language: Language::En,
             use_lexicon: true,
@@ -162,6 +163,10 @@ impl PhoneCall {
                 .record_dir
                 .as_ref()
                 .map(|d| d.join(format!("{call_id}.wav"))),
+            hold_for_person: context
+                .hold_for_person
+                .filter(|_| context.config.agent_uri.is_none()),
+            registry: context.registry.clone(),
         };
         let handle = match start_call(&context.engines, Box::new(transport), setup) {
             Ok(h) => h,

@@ -23,6 +23,7 @@ use super::digest::{Account, DigestAuth, DigestError};
 use super::phone_call::{CallSlot, PhoneCall, PhoneCallSetup};
 use super::rtp_ports::RtpPorts;
 use crate::call::engines::Engines;
+use crate::call::registry::CallRegistry;
 use crate::config::SipConfig;
 use crate::store::Store;
 use hotline_wire::sdp;
@@ -55,6 +56,11 @@ pub struct ServerContext {
     pub active: AtomicUsize,
     pub calls_total: AtomicU64,
     pub dialogs: Arc<DialogLayer>,
+    /// The console's live calls (None: no console).
+    pub registry: Option<CallRegistry>,
+    /// How long a handed-over caller holds for someone in the console (without
+    /// `sip.agent_uri`).
+    pub hold_for_person: Option<std::time::Duration>,
 }
 
 /// A running server.
@@ -68,10 +74,13 @@ pub struct SipServer {
 
 impl SipServer {
     /// Binds UDP and TCP and starts answering calls.
+    /// Binds and answers calls. With `console` (the console's live calls and how long a
+    /// handed-over caller holds for a person there), every call shows in the console.
     pub async fn start(
         engines: Engines,
         store: Store,
         config: SipConfig,
+        console: Option<(CallRegistry, Option<std::time::Duration>)>,
     ) -> Result<SipServer, SipError> {
         let listen: SocketAddr = config
             .listen
@@ -127,6 +136,8 @@ impl SipServer {
             active: AtomicUsize::new(0),
             calls_total: AtomicU64::new(0),
             dialogs,
+            registry: console.as_ref().map(|c| c.0.clone()),
+            hold_for_person: console.and_then(|c| c.1),
             config,
         });
         let serve_cancel = cancel.clone();

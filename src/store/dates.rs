@@ -69,7 +69,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of `secs` since the Unix epoch.
-pub(crate) fn timestamp(secs: i64) -> String {
+pub fn timestamp(secs: i64) -> String {
     let day = secs.div_euclid(86_400);
     let s = secs.rem_euclid(86_400);
     format!(
@@ -79,6 +79,30 @@ pub(crate) fn timestamp(secs: i64) -> String {
         s / 60 % 60,
         s % 60
     )
+}
+
+/// Seconds since the Unix epoch of a `YYYY-MM-DDTHH:MM:SSZ` timestamp (a bare date is its
+/// midnight), or `None` when it is not one.
+pub fn unix_of(stamp: &str) -> Option<i64> {
+    let day = day_of_date(stamp)?;
+    let secs = match stamp.get(10..) {
+        None | Some("") => 0,
+        Some(rest) => {
+            let time = rest.strip_prefix('T')?.get(..8)?;
+            let b = time.as_bytes();
+            if b[2] != b':' || b[5] != b':' {
+                return None;
+            }
+            let h: i64 = time[0..2].parse().ok()?;
+            let m: i64 = time[3..5].parse().ok()?;
+            let s: i64 = time[6..8].parse().ok()?;
+            if h > 23 || m > 59 || s > 60 {
+                return None;
+            }
+            h * 3600 + m * 60 + s
+        }
+    };
+    Some(day * 86_400 + secs)
 }
 
 /// The current time as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -92,6 +116,22 @@ pub fn now_utc() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_read_back_to_their_seconds() {
+        for secs in [0, 86_399, 1_764_000_000, 1_798_761_599] {
+            assert_eq!(unix_of(&timestamp(secs)), Some(secs));
+        }
+        assert_eq!(unix_of("2026-11-28"), unix_of("2026-11-28T00:00:00Z"));
+        for bad in [
+            "2026-11-28T25:00:00Z",
+            "2026-11-28 12:00:00",
+            "2026-11-28T12:00",
+            "x",
+        ] {
+            assert_eq!(unix_of(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn days_and_dates_agree() {

@@ -8,6 +8,7 @@
 //! build time, so no `DATABASE_URL` is needed to compile.
 
 mod calls;
+pub mod console;
 mod dates;
 pub mod fixture;
 pub mod model;
@@ -22,7 +23,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Connection};
 use std::time::Duration;
 
-pub use dates::{MONTH_NAMES, date_of_day, day_of_date, now_utc};
+pub use dates::{MONTH_NAMES, date_of_day, day_of_date, now_utc, timestamp, unix_of};
 pub use fixture::{Fixture, load_fixture, parse_price_cents};
 pub use model::*;
 pub use requests::{NewTicket, Upserted};

@@ -5,8 +5,10 @@ use super::model::ShopDump;
 use super::{Result, Store, query_error};
 use sqlx::AnyConnection;
 
-/// Every table, children before parents, in the order they are emptied.
-const TABLES: [&str; 15] = [
+/// Every shop table, children before parents, in the order they are emptied. The console's
+/// users stay.
+const TABLES: [&str; 16] = [
+    "call_notes",
     "surveys",
     "tool_audit",
     "turns",

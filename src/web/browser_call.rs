@@ -16,6 +16,7 @@ use super::webrtc_transport::{self, PeerError, PeerSettings};
 use crate::call::actor::{CallCommand, CallEvent};
 use crate::call::engines::Engines;
 use crate::call::pipeline::{CallSetup, start_call};
+use crate::call::registry::CallRegistry;
 use crate::config::WebConfig;
 use crate::dialog::language::Language;
 use crate::dialog::session::Clock;
@@ -31,6 +32,10 @@ pub struct WebContext {
     pub rate: Mutex<OfferRate>,
     pub slots: CallSlots,
     pub calls: Mutex<HashMap<String, LiveCall>>,
+    /// The console's live calls (None: no console).
+    pub registry: Option<CallRegistry>,
+    /// How long a handed-over shopper holds for someone in the console.
+    pub hold_for_person: Option<Duration>,
 }
 
 /// Caption streams one call may have open at once (a page, and its reload).
@@ -141,8 +146,8 @@ impl WebContext {
             channel: "webrtc".into(),
             caller_id: None,
             known_customer: known_customer.clone(),
-            // No agent takes browser calls yet: a hand-over is a call back.
-            live_transfer: false,
+            // A hand-over waits for someone in the console; without one it is a call back.
+            live_transfer: self.hold_for_person.is_some(),
             clock: Clock::System,
             language: Language::En,
             use_lexicon: true,
@@ -152,6 +157,8 @@ impl WebContext {
                 .record_dir
                 .as_ref()
                 .map(|d| d.join(format!("{call_id}.wav"))),
+            hold_for_person: self.hold_for_person,
+            registry: self.registry.clone(),
         };
         let mut handle = start_call(&self.engines, Box::new(transport), setup)
             .map_err(|e| OfferError::Pipeline(e.to_string()))?;

@@ -62,7 +62,7 @@ impl Caption {
             CallEvent::SpeechFinished { .. }
             | CallEvent::SpeechFlushed { .. }
             | CallEvent::CallerSpeaking { .. } => state(State::Listening),
-            CallEvent::Transferred => state(State::Transferring),
+            CallEvent::Transferred { .. } => state(State::Transferring),
             CallEvent::Ended(_) => state(State::Ended),
             _ => Vec::new(),
         }
@@ -105,7 +105,7 @@ mod tests {
             r#"[{"type":"state","state":"speaking"}]"#
         );
         assert_eq!(
-            json(CallEvent::Transferred),
+            json(CallEvent::Transferred { waiting: false }),
             r#"[{"type":"state","state":"transferring"}]"#
         );
         assert!(Caption::from_event(&CallEvent::Backchannel).is_empty());

@@ -90,6 +90,27 @@ impl OfferRate {
         times.push(now);
         Ok(())
     }
+
+    /// Whether `ip` is over its limit now, without counting anything (the console counts only
+    /// failed log-ins, and checks before trying a password).
+    pub fn peek(&self, ip: IpAddr, now: Instant) -> Result<(), Refusal> {
+        let Some(times) = self.seen.get(&client_key(ip)) else {
+            return Ok(());
+        };
+        let recent: Vec<&Instant> = times
+            .iter()
+            .filter(|t| now.duration_since(**t) < WINDOW)
+            .collect();
+        match recent.first() {
+            Some(oldest) if recent.len() >= self.per_minute => Err(Refusal::TooManyOffers {
+                retry_after_s: WINDOW
+                    .saturating_sub(now.duration_since(**oldest))
+                    .as_secs()
+                    .max(1),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Calls at once, in all and per address: a slot is held for the life of a call.

@@ -37,6 +37,7 @@ use super::webrtc_transport::{MAX_OFFER_BYTES, PeerError, PeerSettings};
 use crate::call::actor::CallEvent;
 use crate::call::engines::Engines;
 use crate::config::WebConfig;
+use crate::console::routes::ConsoleContext;
 use crate::store::Store;
 
 /// The widget's script, served as is.
@@ -67,10 +68,13 @@ pub struct WebServer {
 }
 
 impl WebServer {
+    /// Starts serving; `console` adds the supervisor console (and registers every browser
+    /// call with its live-call table).
     pub async fn start(
         engines: Engines,
         store: Store,
         config: WebConfig,
+        console: Option<Arc<ConsoleContext>>,
     ) -> Result<WebServer, WebError> {
         let listen: SocketAddr = config
             .listen
@@ -102,9 +106,14 @@ impl WebServer {
             rate: Mutex::new(OfferRate::new(config.offers_per_minute)),
             slots: CallSlots::new(config.max_calls, config.calls_per_address),
             calls: Mutex::new(HashMap::new()),
+            registry: console.as_ref().map(|c| c.registry.clone()),
+            hold_for_person: console.as_ref().and_then(|c| c.config.hold_for_person()),
             config,
         });
-        let app = router(context.clone());
+        let mut app = router(context.clone());
+        if let Some(console) = console {
+            app = app.merge(crate::console::routes::router(console));
+        }
         let cancel = CancellationToken::new();
         let stop = cancel.clone();
         let task = tokio::spawn(async move {

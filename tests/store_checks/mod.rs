@@ -499,3 +499,163 @@ pub async fn fixture_round_trip(db: &Store) {
         "a failed load leaves the shop as it was"
     );
 }
+
+/// The console's users, supervisors' notes, call history search and the KPI reads.
+pub async fn console_records(db: &Store) {
+    use hotline::store::console::CallSearch;
+    let shop = store::seed(db, 42, 25).await.expect("seed");
+    let (a, b) = (&shop.customers[0], &shop.customers[1]);
+    let order = &shop
+        .orders
+        .iter()
+        .find(|o| o.customer_id == a.id)
+        .unwrap()
+        .id;
+
+    db.add_console_user(
+        "ana",
+        "supervisor",
+        "$argon2id$hash",
+        "2026-03-01T09:00:00Z",
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        db.add_console_user("ana", "admin", "x", "2026-03-01T09:00:00Z")
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(
+        matches!(
+            db.add_console_user("bo", "owner", "x", "2026-03-01T09:00:00Z")
+                .await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "only supervisor and admin roles"
+    );
+    db.update_console_user("ana", "admin", "$argon2id$new")
+        .await
+        .unwrap();
+    let ana = db.console_user("ana").await.unwrap().unwrap();
+    assert_eq!(
+        (ana.role.as_str(), ana.password_hash.as_str()),
+        ("admin", "$argon2id$new")
+    );
+    assert!(db.console_user("nobody").await.unwrap().is_none());
+    assert_eq!(db.console_users().await.unwrap().len(), 1);
+
+    db.start_call("h-1", "2026-03-02T10:00:00Z", "sip", Some(&a.phone))
+        .await
+        .unwrap();
+    db.start_call("h-2", "2026-03-03T11:00:00Z", "webrtc", None)
+        .await
+        .unwrap();
+    db.start_call("h-3", "2026-03-04T12:00:00Z", "sip", Some(&b.phone))
+        .await
+        .unwrap();
+    db.record_audit(
+        "h-2",
+        "2026-03-03T11:00:05Z",
+        "get_order_status",
+        &json!({ "order_id": order }),
+        Outcome::Ok,
+        "",
+    )
+    .await
+    .unwrap();
+    db.end_call("h-1", "2026-03-02T10:03:00Z", "resolved")
+        .await
+        .unwrap();
+    db.end_call("h-2", "2026-03-03T11:01:00Z", "transferred")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.record_note(
+            "h-2",
+            "2026-03-03T11:00:30Z",
+            "ana",
+            "guidance",
+            "offer free return shipping"
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.record_note("h-2", "2026-03-03T11:00:40Z", "ana", "take-over", "")
+            .await
+            .unwrap(),
+        2
+    );
+    let notes = db.notes_of_call("h-2").await.unwrap();
+    assert_eq!(
+        notes.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
+        ["guidance", "take-over"]
+    );
+
+    let ids =
+        |calls: Vec<hotline::store::Call>| calls.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let all = CallSearch {
+        limit: 50,
+        ..CallSearch::default()
+    };
+    assert_eq!(
+        ids(db.search_calls(&all).await.unwrap()),
+        ["h-3", "h-2", "h-1"]
+    );
+    let by_phone = CallSearch {
+        phone: Some(a.phone[a.phone.len() - 4..].to_string()),
+        ..all.clone()
+    };
+    assert_eq!(ids(db.search_calls(&by_phone).await.unwrap()), ["h-1"]);
+    let by_order = CallSearch {
+        order: Some(order.clone()),
+        ..all.clone()
+    };
+    assert_eq!(ids(db.search_calls(&by_order).await.unwrap()), ["h-2"]);
+    let by_date = CallSearch {
+        from: Some("2026-03-03".into()),
+        to: Some("2026-03-03".into()),
+        ..all.clone()
+    };
+    assert_eq!(ids(db.search_calls(&by_date).await.unwrap()), ["h-2"]);
+    // LIKE's wildcards are the caller's characters, not patterns.
+    let wild = CallSearch {
+        phone: Some("%".into()),
+        ..all.clone()
+    };
+    assert!(db.search_calls(&wild).await.unwrap().is_empty());
+
+    assert_eq!(
+        db.calls_since("2026-03-03T00:00:00Z", 100)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        db.transfers_since("2026-01-01", 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        db.survey_scores_since("2026-01-01")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        db.turn_times_since("2026-01-01", 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A new demo shop keeps the users and drops the notes with the calls.
+    store::seed(db, 43, 5).await.unwrap();
+    assert!(db.notes_of_call("h-2").await.unwrap().is_empty());
+    assert!(db.console_user("ana").await.unwrap().is_some());
+    assert!(db.remove_console_user("ana").await.unwrap());
+    assert!(!db.remove_console_user("ana").await.unwrap());
+}
