@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::sip::{Serve, field};
@@ -18,56 +16,6 @@ const CALLER: &str = "+15551230001";
 /// The caller waits this long for the greeting, asks, then listens until the file ends.
 const GREETING_S: f32 = 6.0;
 const LISTEN_S: f32 = 16.0;
-
-fn write_wav(path: &Path, samples: &[f32], rate: u32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for &s in samples {
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
-}
-
-fn baresip_config(dir: &Path, mic: &Path, heard: &Path, sip_port: u16, rtp_port: u16) {
-    let modules = "/usr/lib/baresip/modules";
-    std::fs::write(
-        dir.join("config"),
-        format!(
-            "poll_method\tepoll\n\
-             sip_listen\t127.0.0.1:{sip_port}\n\
-             audio_path\t/usr/share/baresip\n\
-             audio_player\taubridge,nowhere\n\
-             audio_source\taufile,{mic}\n\
-             audio_alert\taubridge,nowhere\n\
-             ausrc_srate\t8000\n\
-             auplay_srate\t8000\n\
-             rtp_ports\t{rtp_port}-{}\n\
-             module_path\t{modules}\n\
-             module\tg711.so\n\
-             module\taufile.so\n\
-             module\taubridge.so\n\
-             module\tsndfile.so\n\
-             module\tmenu.so\n\
-             module_app\taccount.so\n\
-             snd_path\t{heard}\n",
-            rtp_port + 20,
-            mic = mic.display(),
-            heard = heard.display(),
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("accounts"),
-        format!("<sip:{CALLER}@127.0.0.1>;regint=0;audio_codecs=PCMU\n"),
-    )
-    .unwrap();
-}
 
 #[test]
 fn baresip_asks_where_its_order_is_and_hears_the_answer() {
@@ -86,26 +34,18 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
     mic.extend_from_slice(&question);
     mic.extend(std::iter::repeat_n(0.0, (LISTEN_S * rate as f32) as usize));
     let mic_path = dir.path().join("mic.wav");
-    write_wav(&mic_path, &mic, rate);
+    common::baresip::write_wav(&mic_path, &mic, rate);
     let call_s = mic.len() as f32 / rate as f32;
 
-    let sip_port = common::sip::free_sip_port();
-    let rtp_port = 26000 + (std::process::id() % 100) as u16 * 40;
-    baresip_config(dir.path(), &mic_path, &heard, sip_port, rtp_port);
+    common::baresip::config(dir.path(), &mic_path, &heard, CALLER);
     let started = Instant::now();
-    let out = Command::new("baresip")
-        .arg("-f")
-        .arg(dir.path())
-        .args(["-e", &format!("/dial sip:hotline@{}", serve.sip)])
-        .args(["-t", &format!("{}", call_s.ceil() as u64 + 2)])
-        .stdin(Stdio::null())
-        .output()
-        .expect("baresip runs (Debian package baresip; make setup installs it)");
-    let baresip_log = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let mut baresip = common::baresip::dial(
+        dir.path(),
+        &format!("sip:hotline@{}", serve.sip),
+        call_s.ceil() as u64 + 2,
     );
+    let _ = baresip.wait();
+    let baresip_log = std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default();
     eprintln!("baresip ran {:.1} s", started.elapsed().as_secs_f64());
 
     let calls = serve.wait_finished(1, Duration::from_secs(30));
@@ -115,17 +55,12 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
     assert!(field(call, "speech_sent") > 100, "{call:?}");
 
     // What the softphone heard, transcribed.
-    let recording = std::fs::read_dir(&heard)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
-        .unwrap_or_else(|| {
-            panic!(
-                "baresip recorded nothing in {}:\n{baresip_log}",
-                heard.display()
-            )
-        });
+    let recording = common::baresip::heard(&heard).unwrap_or_else(|| {
+        panic!(
+            "baresip recorded nothing in {}:\n{baresip_log}",
+            heard.display()
+        )
+    });
     let transcript = common::transcribe(&recording);
     eprintln!("baresip heard: {transcript}");
     // The status, given without asking for an order number or ZIP code: the caller id (from

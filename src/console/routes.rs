@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -424,8 +425,9 @@ async fn audio(
     State(context): State<Arc<ConsoleContext>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    // Who asks is checked before what they ask for.
     if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
         return r.into_response();
     }
@@ -433,6 +435,10 @@ async fn audio(
     if !same_origin(&headers) || headers.get(header::ORIGIN).is_none() {
         return error(StatusCode::FORBIDDEN, "another site's page");
     }
+    let upgrade = match upgrade {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
     let Some(access) = context.registry.access(&id) else {
         return error(StatusCode::NOT_FOUND, "no such call in progress");
     };

@@ -4,6 +4,8 @@
 //! the command that fixes it, never a silent skip.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod baresip;
+pub mod http;
 pub mod sip;
 
 use std::path::{Path, PathBuf};
@@ -113,4 +115,23 @@ pub fn shop_db(scenario: &Path, dir: &Path) -> String {
         store.close().await;
     });
     db_url
+}
+
+/// `hotline user add NAME --role ROLE` on the database at `db_url`, the password on standard
+/// input as a person would type it; the command's output.
+pub fn user_add(db_url: &str, name: &str, role: &str, password: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["user", "add", name, "--role", role])
+        .current_dir(root())
+        .env("HOTLINE_STORE_URL", db_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the hotline binary starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{password}").expect("writing the password");
+    drop(stdin);
+    child.wait_with_output().expect("hotline user add ends")
 }

@@ -130,26 +130,27 @@
     return r.ok;
   }
 
-  // Listen-in (and, once taken over, the microphone) on one WebSocket.
+  // Listen-in (and, once taken over, the microphone) on one WebSocket. Audio goes both ways
+  // at the call's rate; the browser's own rate is converted here.
   async function startAudio(withMic) {
     if (state.audio && (!withMic || state.audio.mic)) return;
     if (state.audio && withMic) { await startMic(state.audio); return; }
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(scheme + "//" + location.host + "/console/api/calls/" + encodeURIComponent(state.selected) + "/audio");
     ws.binaryType = "arraybuffer";
-    const audio = { ws, ctx: null, next: 0, mic: null };
+    const audio = { ws, ctx: new AudioContext(), rate: 0, next: 0, mic: null, wantMic: withMic };
     state.audio = audio;
     ws.onmessage = async (e) => {
       if (typeof e.data === "string") {
-        const hello = JSON.parse(e.data);
-        audio.ctx = new AudioContext({ sampleRate: hello.rate });
+        audio.rate = JSON.parse(e.data).rate;
         $("audio-state").textContent = "listening";
-        if (withMic) await startMic(audio);
+        if (audio.wantMic) await startMic(audio);
         return;
       }
-      if (!audio.ctx) return;
+      if (!audio.rate) return;
       const pcm = new Int16Array(e.data);
-      const buffer = audio.ctx.createBuffer(1, pcm.length, audio.ctx.sampleRate);
+      if (pcm.length === 0) return;
+      const buffer = audio.ctx.createBuffer(1, pcm.length, audio.rate);
       const ch = buffer.getChannelData(0);
       for (let i = 0; i < pcm.length; i++) { ch[i] = pcm[i] / 32768; state.listen.sumSquares += ch[i] * ch[i]; }
       state.listen.frames += 1; state.listen.samples += pcm.length;
@@ -158,18 +159,28 @@
       if (audio.next < now || audio.next > now + 0.5) audio.next = now + 0.06;
       src.start(audio.next); audio.next += buffer.duration;
     };
-    ws.onclose = () => { if (state.audio === audio) { state.audio = null; $("audio-state").textContent = ""; } };
+    ws.onclose = () => { if (state.audio === audio) { state.audio = null; $("audio-state").textContent = ""; audio.ctx.close(); } };
   }
 
   async function startMic(audio) {
-    if (audio.mic || !audio.ctx) return;
+    if (audio.mic) return;
+    if (!audio.rate) { audio.wantMic = true; return; }
     const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true } });
     const source = audio.ctx.createMediaStreamSource(stream);
-    const proc = audio.ctx.createScriptProcessor(1024, 1, 1);
+    const proc = audio.ctx.createScriptProcessor(2048, 1, 1);
+    const step = audio.ctx.sampleRate / audio.rate;
+    let pos = 0;
     proc.onaudioprocess = (e) => {
+      // Linear interpolation from the browser's rate to the call's; `pos` carries over.
       const input = e.inputBuffer.getChannelData(0);
-      const pcm = new Int16Array(input.length);
-      for (let i = 0; i < input.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(input[i] * 32767)));
+      const out = [];
+      for (; pos < input.length - 1; pos += step) {
+        const i = Math.max(0, Math.floor(pos)), f = Math.max(0, pos - i);
+        out.push(input[i] * (1 - f) + input[i + 1] * f);
+      }
+      pos -= input.length;
+      const pcm = new Int16Array(out.length);
+      for (let i = 0; i < out.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(out[i] * 32767)));
       if (audio.ws.readyState === WebSocket.OPEN) { audio.ws.send(pcm.buffer); state.sent += 1; }
     };
     source.connect(proc); proc.connect(audio.ctx.destination);
@@ -181,7 +192,7 @@
     const audio = state.audio; state.audio = null;
     if (!audio) return;
     if (audio.mic) { audio.mic.proc.disconnect(); audio.mic.stream.getTracks().forEach((t) => t.stop()); }
-    audio.ws.close(); if (audio.ctx) audio.ctx.close();
+    audio.ws.close(); audio.ctx.close();
     $("audio-state").textContent = "";
   }
 
@@ -205,7 +216,8 @@
     for (const action of ["guide", "say"]) {
       $(action).addEventListener("click", async () => {
         const text = $("guidance").value.trim();
-        if (text && await act(action, text)) $("guidance").value = "";
+        // Cleared once sent, unless something new was typed meanwhile.
+        if (text && await act(action, text) && $("guidance").value.trim() === text) $("guidance").value = "";
       });
     }
     $("logout").addEventListener("click", async () => { await api("/console/logout", { method: "POST" }); location.href = "/console/login"; });
