@@ -9,7 +9,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::sip::{Serve, field};
-use hotline::eval::voice::CallerVoice;
 
 const SCENARIO: &str = "tests/scenarios-voice/01-status-by-caller-id.yaml";
 const CALLER: &str = "+15551230001";
@@ -21,31 +20,14 @@ const LISTEN_S: f32 = 16.0;
 fn baresip_asks_where_its_order_is_and_hears_the_answer() {
     common::model("ggml-base.bin");
     let serve = Serve::start(&common::root().join(SCENARIO), &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let heard = dir.path().join("heard");
-    std::fs::create_dir_all(&heard).unwrap();
-
     // The microphone: silence while the greeting plays, the question, silence to listen.
     let rate = 8000;
-    let question = CallerVoice::default()
-        .synthesize("Hi, where is my order?", rate)
-        .expect("espeak-ng speaks");
-    let mut mic = vec![0.0f32; (GREETING_S * rate as f32) as usize];
-    mic.extend_from_slice(&question);
-    mic.extend(std::iter::repeat_n(0.0, (LISTEN_S * rate as f32) as usize));
-    let mic_path = dir.path().join("mic.wav");
-    common::baresip::write_wav(&mic_path, &mic, rate);
-    let call_s = mic.len() as f32 / rate as f32;
-
-    common::baresip::config(dir.path(), &mic_path, &heard, CALLER);
+    let mic = common::baresip::says(GREETING_S, "Hi, where is my order?", LISTEN_S, rate);
+    let phone = common::baresip::Softphone::new(&mic, rate, CALLER);
     let started = Instant::now();
-    let mut baresip = common::baresip::dial(
-        dir.path(),
-        &format!("sip:hotline@{}", serve.sip),
-        call_s.ceil() as u64 + 2,
-    );
+    let mut baresip = phone.dial(serve.sip, 3);
     let _ = baresip.wait();
-    let baresip_log = std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default();
+    let baresip_log = phone.log();
     eprintln!("baresip ran {:.1} s", started.elapsed().as_secs_f64());
 
     let calls = serve.wait_finished(1, Duration::from_secs(30));
@@ -55,10 +37,10 @@ fn baresip_asks_where_its_order_is_and_hears_the_answer() {
     assert!(field(call, "speech_sent") > 100, "{call:?}");
 
     // What the softphone heard, transcribed.
-    let recording = common::baresip::heard(&heard).unwrap_or_else(|| {
+    let recording = phone.recording().unwrap_or_else(|| {
         panic!(
             "baresip recorded nothing in {}:\n{baresip_log}",
-            heard.display()
+            phone.heard.display()
         )
     });
     let transcript = common::transcribe(&recording);

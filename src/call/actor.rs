@@ -191,6 +191,14 @@ pub struct CallReport {
     pub dropped_frames: u64,
 }
 
+impl Running {
+    /// A person has the call, or it is being handed to one: the caller's words are kept, not
+    /// answered.
+    fn handed_over(&self) -> bool {
+        self.taken_over.is_some() || self.announcing.is_some() || self.waiting_since.is_some()
+    }
+}
+
 struct Running {
     epoch: u64,
     next_turn: u64,
@@ -204,6 +212,9 @@ struct Running {
     verified: bool,
     /// The person who has taken the call over.
     taken_over: Option<String>,
+    /// The turn whose reply tells the caller they are being handed over: once it has played,
+    /// they hold for a person.
+    announcing: Option<u64>,
     /// Since when the caller holds for a person.
     waiting_since: Option<Instant>,
     supervisor_lines: u64,
@@ -221,6 +232,7 @@ impl CallActor {
             started: Instant::now(),
             verified: false,
             taken_over: None,
+            announcing: None,
             waiting_since: None,
             supervisor_lines: 0,
         };
@@ -319,6 +331,7 @@ impl CallActor {
                     });
                 }
                 r.taken_over = Some(by.clone());
+                r.announcing = None;
                 r.waiting_since = None;
                 self.interrupt(r);
                 self.set_digits(false);
@@ -392,7 +405,7 @@ impl CallActor {
             EarsEvent::SpeechStarted { at } => self.publish(CallEvent::CallerSpeaking { at }),
             EarsEvent::Partial { text } => self.publish(CallEvent::Partial { text }),
             EarsEvent::Speculative { text } => {
-                if !text.is_empty() && r.taken_over.is_none() && r.waiting_since.is_none() {
+                if !text.is_empty() && !r.handed_over() {
                     // Speculation is only an optimisation: skipped when the dialog is behind.
                     let _ = self.dialog.try_send(DialogRequest::Speculate { text });
                 }
@@ -411,6 +424,7 @@ impl CallActor {
             }
             EarsEvent::Backchannel => self.publish(CallEvent::Backchannel),
             EarsEvent::BargeIn(event) => {
+                tracing::debug!(call = %self.call_id, ?event, "barge-in");
                 match event {
                     BargeInEvent::Pause { started, .. } => {
                         self.playout.pause();
@@ -431,8 +445,19 @@ impl CallActor {
         }
     }
 
+    /// The caller now holds for a person in the console.
+    fn start_waiting(&self, r: &mut Running) {
+        r.announcing = None;
+        r.waiting_since = Some(Instant::now());
+        self.publish(CallEvent::Transferred { waiting: true });
+    }
+
     /// Drops the assistant's queued and coming speech, and what is being synthesized.
     fn interrupt(&mut self, r: &mut Running) {
+        if r.announcing.is_some() {
+            // The caller talked over the hand-over message: they hold all the same.
+            self.start_waiting(r);
+        }
         r.epoch += 1;
         for (_, cancel) in r.speaking.drain() {
             cancel.cancel();
@@ -455,7 +480,7 @@ impl CallActor {
             text: text.clone(),
             dtmf,
         });
-        if r.taken_over.is_some() || r.waiting_since.is_some() {
+        if r.handed_over() {
             // A person has the call (or is about to): the words are kept for the assistant,
             // not answered.
             r.clocks.remove(&turn);
@@ -475,6 +500,7 @@ impl CallActor {
         if text.trim().is_empty() {
             return;
         }
+        tracing::debug!(call = %self.call_id, turn, filler, epoch = r.epoch, "speak: {text}");
         let cancel = CancelToken::new();
         let tag = SpeechTag {
             epoch: r.epoch,
@@ -581,22 +607,29 @@ impl CallActor {
             return false;
         }
         let hold = output.transferred && self.hold_for_person.is_some();
-        if output.transferred {
-            self.publish(CallEvent::Transferred { waiting: hold });
+        if output.transferred && !hold {
+            self.publish(CallEvent::Transferred { waiting: false });
         }
-        if hold {
-            r.waiting_since = Some(Instant::now());
-        } else {
+        if !hold {
             r.ending |= output.ended;
         }
         let text = output.replies.join(" ");
         self.speak(r, turn, text, false);
+        if hold {
+            // The caller holds (and the call shows in the console's queue) once they have
+            // heard that they are being handed over.
+            r.announcing = Some(turn);
+            if !r.speaking.contains_key(&(turn, false)) {
+                self.start_waiting(r);
+            }
+        }
         // Nothing to say and nothing playing: end now rather than wait for audio.
         r.ending && r.speaking.is_empty()
     }
 
     /// Returns true when the call is over (its last words have played).
     async fn on_playout(&mut self, r: &mut Running, event: PlayoutEvent) -> bool {
+        tracing::debug!(call = %self.call_id, ?event, "playout");
         match event {
             PlayoutEvent::Started { tag, at, media } => {
                 self.publish(CallEvent::SpeechStarted {
@@ -636,6 +669,9 @@ impl CallActor {
                 });
                 if tag.epoch == r.epoch {
                     r.speaking.remove(&(tag.turn, tag.filler));
+                }
+                if r.announcing == Some(tag.turn) && !tag.filler {
+                    self.start_waiting(r);
                 }
                 r.ending && r.speaking.is_empty()
             }

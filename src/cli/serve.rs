@@ -61,6 +61,11 @@ pub fn run(config: &Config) -> Result<()> {
                     "hotline: the supervisor console is at http://{}/console",
                     web.addr
                 );
+                if store.console_users().await?.is_empty() {
+                    println!(
+                        "hotline: the console has no users yet: add one with `hotline user add NAME --role admin`"
+                    );
+                }
             }
             Some(web)
         } else {

@@ -428,9 +428,10 @@ async fn audio(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     // Who asks is checked before what they ask for.
-    if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
-        return r.into_response();
-    }
+    let login = match require(&context, &headers, Role::Supervisor, false) {
+        Ok(l) => l,
+        Err(r) => return r.into_response(),
+    };
     // A WebSocket carries no CSRF header: its origin is what keeps other sites out.
     if !same_origin(&headers) || headers.get(header::ORIGIN).is_none() {
         return error(StatusCode::FORBIDDEN, "another site's page");
@@ -444,7 +445,27 @@ async fn audio(
     };
     upgrade
         .max_message_size(super::audio::MAX_MESSAGE_SAMPLES * 2 + 64)
-        .on_upgrade(move |socket| super::audio::serve(socket, access.listen, access.agent))
+        .on_upgrade(move |socket| async move {
+            super::audio::serve(socket, access.listen, access.agent).await;
+            // A supervisor whose audio went away (tab closed, network lost) while they had the
+            // call would leave the caller in silence: the assistant takes it back.
+            let still_theirs = context
+                .registry
+                .access(&id)
+                .is_some_and(|a| a.summary.person.as_deref() == Some(login.user.as_str()));
+            if still_theirs {
+                tracing::warn!(call = %id, user = %login.user, "the supervisor's audio closed during a take-over: handing back");
+                let back = CallCommand::HandBack { by: login.user.clone() };
+                let _ = access.commands.send_timeout(back, Duration::from_secs(1)).await;
+                if let Err(e) = context
+                    .store
+                    .record_note(&id, &crate::store::now_utc(), &login.user, "hand-back", "audio closed")
+                    .await
+                {
+                    tracing::warn!(call = %id, "supervisor note not stored: {e}");
+                }
+            }
+        })
 }
 
 #[derive(Deserialize, Default)]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::call::actor::CallEvent;
+use crate::call::actor::{CallEvent, SupervisorAction};
 
 /// The call's state as the shopper sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -13,6 +13,8 @@ pub enum State {
     Thinking,
     Speaking,
     Transferring,
+    /// A person from the shop has taken the call.
+    Colleague,
     Ended,
 }
 
@@ -63,6 +65,11 @@ impl Caption {
             | CallEvent::SpeechFlushed { .. }
             | CallEvent::CallerSpeaking { .. } => state(State::Listening),
             CallEvent::Transferred { .. } => state(State::Transferring),
+            CallEvent::Supervisor { action, .. } => match action {
+                SupervisorAction::TookOver => state(State::Colleague),
+                SupervisorAction::HandedBack => state(State::Listening),
+                SupervisorAction::Guided(_) | SupervisorAction::Said(_) => Vec::new(),
+            },
             CallEvent::Ended(_) => state(State::Ended),
             _ => Vec::new(),
         }
@@ -109,5 +116,16 @@ mod tests {
             r#"[{"type":"state","state":"transferring"}]"#
         );
         assert!(Caption::from_event(&CallEvent::Backchannel).is_empty());
+        let took = CallEvent::Supervisor {
+            by: "ana".into(),
+            action: SupervisorAction::TookOver,
+        };
+        assert_eq!(json(took), r#"[{"type":"state","state":"colleague"}]"#);
+        // A supervisor's note to the assistant is not for the shopper's eyes.
+        let note = CallEvent::Supervisor {
+            by: "ana".into(),
+            action: SupervisorAction::Guided("offer free return shipping".into()),
+        };
+        assert!(Caption::from_event(&note).is_empty());
     }
 }

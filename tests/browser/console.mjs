@@ -77,7 +77,12 @@ try {
   step("transcript seen");
 
   // Guidance: a note for the assistant, and words for it to say now.
-  await page.waitForTimeout(4000); // the answer plays out
+  // The answer plays out, and a pause, so the caller hears the supervisor's line on its own.
+  await page.waitForFunction(() => {
+    const row = document.querySelector("#calls tr.pick");
+    return row && row.cells[5].textContent === "listening";
+  }, null, { timeout: 30000 });
+  await page.waitForTimeout(1500);
   await page.fill("#guidance", noteText);
   await page.click("#guide");
   await page.waitForFunction((t) => Array.from(document.querySelectorAll("#log div.supervisor")).some((d) => d.textContent.includes(t)), noteText, { timeout: 10000 });

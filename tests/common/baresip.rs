@@ -83,3 +83,62 @@ pub fn heard(heard: &Path) -> Option<PathBuf> {
         .map(|e| e.path())
         .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
 }
+
+/// A softphone set up to call: its microphone file (synthesized speech and silences), its
+/// configuration and the folder its recording goes to, in a temporary directory.
+pub struct Softphone {
+    pub dir: tempfile::TempDir,
+    pub heard: PathBuf,
+    /// How long the microphone file plays.
+    pub seconds: u64,
+}
+
+impl Softphone {
+    /// `mic` at `rate` is what the caller `caller` (their caller ID) says.
+    pub fn new(mic: &[f32], rate: u32, caller: &str) -> Softphone {
+        let dir = tempfile::tempdir().unwrap();
+        let heard = dir.path().join("heard");
+        std::fs::create_dir_all(&heard).unwrap();
+        let mic_path = dir.path().join("mic.wav");
+        write_wav(&mic_path, mic, rate);
+        config(dir.path(), &mic_path, &heard, caller);
+        Softphone {
+            dir,
+            heard,
+            seconds: (mic.len() / rate as usize) as u64,
+        }
+    }
+
+    /// Calls `hotline@sip`, hanging up `extra_s` after the microphone file has played.
+    pub fn dial(&self, sip: std::net::SocketAddr, extra_s: u64) -> Child {
+        dial(
+            self.dir.path(),
+            &format!("sip:hotline@{sip}"),
+            self.seconds + extra_s,
+        )
+    }
+
+    /// What it heard (once the call is over).
+    pub fn recording(&self) -> Option<PathBuf> {
+        heard(&self.heard)
+    }
+
+    /// baresip's own output.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("baresip.log")).unwrap_or_default()
+    }
+}
+
+/// A microphone file's samples: `before_s` of silence, `text` spoken by the test caller's
+/// voice (espeak-ng), `after_s` of silence.
+pub fn says(before_s: f32, text: &str, after_s: f32, rate: u32) -> Vec<f32> {
+    let silence = |s: f32| std::iter::repeat_n(0.0, (s * rate as f32) as usize);
+    let mut mic: Vec<f32> = silence(before_s).collect();
+    mic.extend(
+        hotline::eval::voice::CallerVoice::default()
+            .synthesize(text, rate)
+            .expect("espeak-ng speaks"),
+    );
+    mic.extend(silence(after_s));
+    mic
+}

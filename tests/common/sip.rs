@@ -68,7 +68,12 @@ impl Serve {
             .env("HOTLINE_SIP_RTP_PORT_MAX", (rtp_min + 199).to_string())
             .env("HOTLINE_WEB_LISTEN", "127.0.0.1:0")
             .env("HOTLINE_WEB_ICE_UDP", "[\"127.0.0.1:0\"]")
-            .env("RUST_LOG", "info,rsipstack=warn,ort=warn,whisper_rs=warn")
+            // TEST_SERVE_LOG widens the server's log when a test needs looking into.
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_SERVE_LOG")
+                    .unwrap_or_else(|_| "info,rsipstack=warn,ort=warn,whisper_rs=warn".into()),
+            )
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().unwrap())

@@ -17,6 +17,7 @@
     thinking: "One moment…",
     speaking: "Speaking",
     transferring: "Handing you over to a colleague…",
+    colleague: "Talking with a colleague",
     ended: "Call ended",
     error: "",
   };
