@@ -144,11 +144,11 @@ enum UserCommand {
         #[arg(long, default_value = "supervisor")]
         role: String,
     },
-    /// Set a user's password (and role).
+    /// Set a user's password (and role, when given); their logins end.
     Passwd {
         name: String,
-        #[arg(long, default_value = "supervisor")]
-        role: String,
+        #[arg(long)]
+        role: Option<String>,
     },
     Remove {
         name: String,
@@ -259,11 +259,9 @@ fn run() -> Result<()> {
             command: DbCommand::Seed { seed, customers },
         } => cli::db::seed_demo(&config.store.url, seed, customers),
         Command::User { command } => match command {
-            UserCommand::Add { name, role } => {
-                cli::user::add(&config.store.url, &name, &role, false)
-            }
+            UserCommand::Add { name, role } => cli::user::add(&config.store.url, &name, &role),
             UserCommand::Passwd { name, role } => {
-                cli::user::add(&config.store.url, &name, &role, true)
+                cli::user::passwd(&config.store.url, &name, role.as_deref())
             }
             UserCommand::Remove { name } => cli::user::remove(&config.store.url, &name),
             UserCommand::List => cli::user::list(&config.store.url),

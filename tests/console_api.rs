@@ -527,6 +527,23 @@ fn the_console_api_lets_in_only_who_it_should_and_serves_history_and_figures() {
             .contains("hotline_latency_ms{stage=\"voice_to_voice\",quantile=\"0.5\"} 900\n")
     );
 
+    // `hotline user passwd` (another process) ends the user's logins and keeps their role.
+    let out = common::user_command(&serve.db_url, &["passwd", "admin"], "a new admin password");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(get(&serve, "/console/api/users", Some(&admin)).status, 401);
+    let admin = logged_in(&serve, "admin", "a new admin password");
+    assert_eq!(get(&serve, "/console/api/users", Some(&admin)).status, 200);
+    let nobody = common::user_command(
+        &serve.db_url,
+        &["passwd", "nobody"],
+        "a long enough password",
+    );
+    assert!(!nobody.status.success());
+
     // Log-out ends the login.
     assert_eq!(
         change(&serve, "POST", "/console/logout", &sup, "").status,

@@ -168,6 +168,22 @@ fn a_take_over_whose_audio_goes_away_hands_the_call_back() {
         assert!(Instant::now() < until, "the call was not taken over");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // Another supervisor cannot take it from her, nor hand it back.
+    let (bo_cookie, bo_csrf) = supervisor(&serve, "bo");
+    for action in ["take-over", "hand-back"] {
+        let r = http(
+            serve.web,
+            "POST",
+            &format!("/console/api/calls/{id}/{action}"),
+            &[
+                ("Cookie", &bo_cookie),
+                ("X-CSRF-Token", &bo_csrf),
+                ("Origin", &origin),
+            ],
+            b"",
+        );
+        assert_eq!(r.status, 409, "{action}: {}", r.body);
+    }
     // The supervisor's tab goes away: the assistant takes the call back.
     drop(socket);
     let until = Instant::now() + Duration::from_secs(5);

@@ -212,6 +212,8 @@ struct Running {
     verified: bool,
     /// The person who has taken the call over.
     taken_over: Option<String>,
+    /// A person took the call, or it was handed to one: its outcome stays "transferred".
+    person_involved: bool,
     /// The turn whose reply tells the caller they are being handed over: once it has played,
     /// they hold for a person.
     announcing: Option<u64>,
@@ -232,6 +234,7 @@ impl CallActor {
             started: Instant::now(),
             verified: false,
             taken_over: None,
+            person_involved: false,
             announcing: None,
             waiting_since: None,
             supervisor_lines: 0,
@@ -292,8 +295,9 @@ impl CallActor {
         }
         let _ = self.hangup.send(true);
         self.inbound.close();
-        if !r.ending {
-            // The caller left mid-conversation: the call record says so.
+        if !r.ending && !r.person_involved {
+            // The caller left mid-conversation: the call record says so. (A call a person
+            // took, or one handed over, keeps the outcome "transferred".)
             let _ = self
                 .store
                 .end_call(&self.call_id, &crate::store::now_utc(), "abandoned")
@@ -325,12 +329,18 @@ impl CallActor {
                 (by, SupervisorAction::Said(text))
             }
             CallCommand::TakeOver { by } => {
+                if let Some(person) = r.taken_over.as_ref().filter(|p| **p != by) {
+                    return self.publish(CallEvent::Error {
+                        detail: format!("{person} has the call already"),
+                    });
+                }
                 if r.ending {
                     return self.publish(CallEvent::Error {
                         detail: "the call is ending: nothing to take over".into(),
                     });
                 }
                 r.taken_over = Some(by.clone());
+                r.person_involved = true;
                 r.announcing = None;
                 r.waiting_since = None;
                 self.interrupt(r);
@@ -545,6 +555,9 @@ impl CallActor {
                 self.verified(r, customer);
                 self.answer(r, 0, output, None)
             }
+            // A turn that was already with the dialog when a person took the call: its
+            // filler is not said (its answer is dropped in `answer`).
+            DialogEvent::Filler { .. } if r.handed_over() => false,
             DialogEvent::Filler { turn, text } => {
                 if let Some(clock) = r.clocks.get_mut(&turn) {
                     clock.filler = true;
@@ -559,7 +572,9 @@ impl CallActor {
                 expects_digits,
                 customer,
             } => {
-                self.set_digits(expects_digits);
+                if !r.handed_over() {
+                    self.set_digits(expects_digits);
+                }
                 self.verified(r, customer);
                 self.answer(r, turn, output, Some(at))
             }
@@ -618,6 +633,7 @@ impl CallActor {
         if hold {
             // The caller holds (and the call shows in the console's queue) once they have
             // heard that they are being handed over.
+            r.person_involved = true;
             r.announcing = Some(turn);
             if !r.speaking.contains_key(&(turn, false)) {
                 self.start_waiting(r);

@@ -178,7 +178,9 @@ pub fn log_entry(event: &CallEvent) -> Option<Value> {
 /// The summary after `event`; true when it changed.
 fn apply(summary: &mut CallSummary, event: &CallEvent) -> bool {
     let before = summary.clone();
-    let taken = summary.person.is_some();
+    // Taken over, or holding for a person: what the caller and the assistant do does not
+    // change what the list says (the call stays in the queue until someone picks it up).
+    let taken = summary.person.is_some() || summary.state == "waiting for a person";
     match event {
         CallEvent::CallerSpeaking { .. } if !taken => summary.state = "caller speaking".into(),
         CallEvent::CallerTurn { text, .. } => {
@@ -186,7 +188,7 @@ fn apply(summary: &mut CallSummary, event: &CallEvent) -> bool {
             if summary.wants.is_none() && !text.trim().is_empty() {
                 summary.wants = Some(text.chars().take(80).collect());
             }
-            if !taken && summary.state != "waiting for a person" {
+            if !taken {
                 summary.state = "thinking".into();
             }
         }
@@ -207,9 +209,7 @@ fn apply(summary: &mut CallSummary, event: &CallEvent) -> bool {
         CallEvent::SpeechStarted { filler: false, .. } if !taken => {
             summary.state = "speaking".into();
         }
-        CallEvent::SpeechFinished { .. } | CallEvent::SpeechFlushed { .. }
-            if !taken && summary.state != "waiting for a person" =>
-        {
+        CallEvent::SpeechFinished { .. } | CallEvent::SpeechFlushed { .. } if !taken => {
             summary.state = "listening".into();
         }
         CallEvent::Verified { customer } => summary.customer = Some(customer.clone()),
@@ -358,6 +358,13 @@ impl CallRegistry {
         })
     }
 
+    /// Who has taken the call over, if anyone.
+    pub fn person(&self, id: &str) -> Option<String> {
+        lock(&self.inner.calls)
+            .get(id)
+            .and_then(|e| e.summary.person.clone())
+    }
+
     /// The handles to steer one call.
     pub fn access(&self, id: &str) -> Option<CallAccess> {
         let calls = lock(&self.inner.calls);
@@ -437,6 +444,25 @@ mod tests {
         );
         apply(&mut s, &CallEvent::Transferred { waiting: true });
         assert_eq!(s.state, "waiting for a person");
+        // A caller saying "hello?" on hold, or a line said for a supervisor, keeps it queued.
+        for e in [
+            CallEvent::CallerSpeaking {
+                at: Default::default(),
+            },
+            CallEvent::SpeechStarted {
+                turn: 9,
+                filler: false,
+                media: Default::default(),
+            },
+            CallEvent::SpeechFinished {
+                turn: 9,
+                filler: false,
+                media: Default::default(),
+            },
+        ] {
+            apply(&mut s, &e);
+            assert_eq!(s.state, "waiting for a person", "{e:?}");
+        }
         assert_eq!(s.handover.as_deref(), Some("Reason: asked"));
         apply(
             &mut s,

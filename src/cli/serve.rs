@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use hotline::call::engines::Engines;
 use hotline::call::registry::CallRegistry;
 use hotline::config::Config;
-use hotline::console::password::hash_password;
+use hotline::console::password::{hash_password, verify_password};
 use hotline::console::routes::ConsoleContext;
 use hotline::onnx_runtime;
 use hotline::sip::server::SipServer;
@@ -61,11 +61,7 @@ pub fn run(config: &Config) -> Result<()> {
                     "hotline: the supervisor console is at http://{}/console",
                     web.addr
                 );
-                if store.console_users().await?.is_empty() {
-                    println!(
-                        "hotline: the console has no users yet: add one with `hotline user add NAME --role admin`"
-                    );
-                }
+                warn_about_console_users(&store).await?;
             }
             Some(web)
         } else {
@@ -93,6 +89,27 @@ pub fn run(config: &Config) -> Result<()> {
         store.close().await;
         Ok(())
     })
+}
+
+/// Says when the console has no users, or a demo user still has the demo password (which the
+/// README gives to everyone).
+async fn warn_about_console_users(store: &Store) -> Result<()> {
+    let users = store.console_users().await?;
+    if users.is_empty() {
+        println!(
+            "hotline: the console has no users yet: add one with `hotline user add NAME --role admin`"
+        );
+    }
+    for (name, _, password) in DEMO_USERS {
+        if let Some(u) = users.iter().find(|u| u.name == name)
+            && verify_password(password, Some(&u.password_hash))
+        {
+            println!(
+                "hotline: WARNING: console user {name} still has the demo password from the README; change it (hotline user passwd {name}) before this console is reachable by anyone else"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The engines of calls (models loaded and warmed) and the async runtime they run on.

@@ -31,8 +31,8 @@ fn parse_role(role: &str) -> Result<Role> {
     Role::parse(role).with_context(|| format!("the role is supervisor or admin, not {role:?}"))
 }
 
-/// Adds a user, or with `replace` sets an existing user's role and password.
-pub fn add(url: &str, name: &str, role: &str, replace: bool) -> Result<()> {
+/// Adds a user with `role`.
+pub fn add(url: &str, name: &str, role: &str) -> Result<()> {
     if !valid_user_name(name) {
         bail!("a user name has 1 to 64 letters, digits, . - _ or @");
     }
@@ -40,21 +40,30 @@ pub fn add(url: &str, name: &str, role: &str, replace: bool) -> Result<()> {
     let hash = hash_password(&read_password()?)?;
     runtime()?.block_on(async {
         let store = Store::open(url).await?;
-        let exists = store.console_user(name).await?.is_some();
-        match (exists, replace) {
-            (true, false) => bail!("user {name} exists (hotline user passwd changes the password)"),
-            (true, true) => {
-                store
-                    .update_console_user(name, role.as_str(), &hash)
-                    .await?
-            }
-            (false, _) => {
-                store
-                    .add_console_user(name, role.as_str(), &hash, &hotline::store::now_utc())
-                    .await?
-            }
+        if store.console_user(name).await?.is_some() {
+            bail!("user {name} exists (hotline user passwd changes the password)");
         }
-        println!("user {name} ({}) saved in {}", role.as_str(), store.url());
+        store
+            .add_console_user(name, role.as_str(), &hash, &hotline::store::now_utc())
+            .await?;
+        println!("user {name} ({}) added to {}", role.as_str(), store.url());
+        Ok(())
+    })
+}
+
+/// Sets an existing user's password, and their role when `role` is given (else it stays).
+/// Their logins end.
+pub fn passwd(url: &str, name: &str, role: Option<&str>) -> Result<()> {
+    let role = role.map(parse_role).transpose()?;
+    let hash = hash_password(&read_password()?)?;
+    runtime()?.block_on(async {
+        let store = Store::open(url).await?;
+        let Some(user) = store.console_user(name).await? else {
+            bail!("no user {name} (hotline user add makes one)");
+        };
+        let role = role.map_or(user.role.clone(), |r| r.as_str().to_string());
+        store.update_console_user(name, &role, &hash).await?;
+        println!("user {name} ({role}): password changed");
         Ok(())
     })
 }

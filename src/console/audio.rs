@@ -12,11 +12,13 @@ use crate::call::playout::{AgentLine, ListenFrame};
 /// The most audio one message from the browser may carry: one second at 48 kHz.
 pub const MAX_MESSAGE_SAMPLES: usize = 48_000;
 
-/// Serves one supervisor's socket until either side closes it or the call ends.
+/// Serves one supervisor's socket until either side closes it or the call ends. Their
+/// microphone goes to the call only while `may_speak()` (they have taken the call over).
 pub async fn serve(
     mut socket: WebSocket,
     mut listen: broadcast::Receiver<ListenFrame>,
     agent: AgentLine,
+    may_speak: impl Fn() -> bool,
 ) {
     let hello = serde_json::json!({ "rate": agent.rate() }).to_string();
     if socket.send(Message::Text(hello.into())).await.is_err() {
@@ -38,8 +40,7 @@ pub async fn serve(
             },
             message = socket.recv() => match message {
                 Some(Ok(Message::Binary(bytes))) => {
-                    if bytes.len() > MAX_MESSAGE_SAMPLES * 2 {
-                        tracing::debug!("a supervisor's audio message of {} bytes dropped", bytes.len());
+                    if bytes.len() > MAX_MESSAGE_SAMPLES * 2 || !may_speak() {
                         continue;
                     }
                     samples.clear();

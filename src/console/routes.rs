@@ -18,6 +18,7 @@
 //! - admin: `GET /console/api/users`, `POST /console/api/users` `{"name", "role",
 //!   "password"}`, `DELETE /console/api/users/{name}`
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -38,7 +39,9 @@ use tokio::sync::broadcast;
 
 use super::kpis::Kpis;
 use super::password::{hash_password, verify_password};
-use super::sessions::{CSRF_HEADER, Login, Logins, Role, same_secret, set_cookie, token_of};
+use super::sessions::{
+    CSRF_HEADER, Login, Logins, Role, digest, same_secret, set_cookie, token_of,
+};
 use crate::call::actor::{CallCommand, SupervisorAction};
 use crate::call::registry::{CallRegistry, ListChange};
 use crate::config::ConsoleConfig;
@@ -51,6 +54,10 @@ const LOGIN_HTML: &str = include_str!("assets/login.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 /// Longest guidance or line a supervisor may type.
 pub const MAX_TEXT_CHARS: usize = 500;
+/// Password checks at once; more log-ins at the same moment get 503.
+const PASSWORD_CHECKS: usize = 2;
+/// A take-over whose supervisor has no audio socket open this long is handed back.
+const TAKE_OVER_AUDIO_WAIT: Duration = Duration::from_secs(10);
 /// Calls the KPIs read at most.
 const KPI_CALLS: i64 = 20_000;
 
@@ -63,6 +70,10 @@ pub struct ConsoleContext {
     pub record_dirs: Vec<PathBuf>,
     logins: Mutex<Logins>,
     failed_logins: Mutex<OfferRate>,
+    /// Password checks running at once (each is argon2: memory and CPU).
+    password_checks: Arc<tokio::sync::Semaphore>,
+    /// Supervisors' audio sockets open now, by call and user.
+    sockets: Mutex<HashMap<(String, String), usize>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -79,6 +90,8 @@ impl ConsoleContext {
         ConsoleContext {
             logins: Mutex::new(Logins::new(Duration::from_secs(config.login_lifetime_s))),
             failed_logins: Mutex::new(OfferRate::new(config.failed_logins_per_minute)),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(PASSWORD_CHECKS)),
+            sockets: Mutex::default(),
             store,
             registry,
             config,
@@ -143,6 +156,7 @@ enum Refused {
     NotLoggedIn,
     NeedsAdmin,
     Csrf,
+    Unavailable,
 }
 
 impl IntoResponse for Refused {
@@ -154,13 +168,18 @@ impl IntoResponse for Refused {
                 StatusCode::FORBIDDEN,
                 "missing or wrong CSRF token, or another site's page",
             ),
+            Refused::Unavailable => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the user database is not available",
+            ),
         }
     }
 }
 
-/// Who is asking: a live login with at least `role`; for a request that changes something,
-/// also the CSRF token and the console's own origin.
-fn require(
+/// Who is asking: a live login with at least `role` whose user still exists with the same
+/// role and password (`hotline user passwd` or `remove` in another process ends its logins);
+/// for a request that changes something, also the CSRF token and the console's own origin.
+async fn require(
     context: &ConsoleContext,
     headers: &HeaderMap,
     role: Role,
@@ -170,9 +189,21 @@ fn require(
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok());
-    let login = token_of(cookies)
-        .and_then(|t| lock(&context.logins).get(t, Instant::now()))
+    let token = token_of(cookies).ok_or(Refused::NotLoggedIn)?;
+    let login = lock(&context.logins)
+        .get(token, Instant::now())
         .ok_or(Refused::NotLoggedIn)?;
+    let stored = context.store.console_user(&login.user).await.map_err(|e| {
+        tracing::warn!("console: {e}");
+        Refused::Unavailable
+    })?;
+    let current = stored.is_some_and(|u| {
+        Role::parse(&u.role) == Some(login.role) && digest(&u.password_hash) == login.credential
+    });
+    if !current {
+        lock(&context.logins).close(token);
+        return Err(Refused::NotLoggedIn);
+    }
     if role == Role::Admin && login.role != Role::Admin {
         return Err(Refused::NeedsAdmin);
     }
@@ -230,7 +261,7 @@ fn page(html: &'static str) -> Response {
 }
 
 async fn app(State(context): State<Arc<ConsoleContext>>, headers: HeaderMap) -> Response {
-    match require(&context, &headers, Role::Supervisor, false) {
+    match require(&context, &headers, Role::Supervisor, false).await {
         Ok(_) => page(APP_HTML),
         Err(_) => Redirect::to("/console/login").into_response(),
     }
@@ -291,6 +322,17 @@ async fn login(
             );
         }
     };
+    // Each check costs argon2's memory and tens of milliseconds: a burst of log-ins waits
+    // for none of it, it is refused.
+    let Ok(_checking) = context.password_checks.clone().try_acquire_owned() else {
+        let mut r = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy checking log-ins; try again",
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+        return r;
+    };
     let password = creds.password;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref()))
@@ -302,7 +344,7 @@ async fn login(
         tracing::info!(ip = %peer.ip(), user = %creds.user.chars().take(64).collect::<String>(), "console log-in refused");
         return error(StatusCode::UNAUTHORIZED, "wrong user name or password");
     };
-    let opened = lock(&context.logins).open(&user.name, role, Instant::now());
+    let opened = lock(&context.logins).open(&user.name, role, &user.password_hash, Instant::now());
     match opened {
         Ok((token, login)) => {
             tracing::info!(user = %user.name, role = role.as_str(), "console log-in");
@@ -325,7 +367,7 @@ async fn login(
 }
 
 async fn logout(State(context): State<Arc<ConsoleContext>>, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Supervisor, true) {
+    if let Err(r) = require(&context, &headers, Role::Supervisor, true).await {
         return r.into_response();
     }
     let cookies = headers
@@ -340,14 +382,14 @@ async fn logout(State(context): State<Arc<ConsoleContext>>, headers: HeaderMap) 
 }
 
 async fn me(State(context): State<Arc<ConsoleContext>>, headers: HeaderMap) -> Response {
-    match require(&context, &headers, Role::Supervisor, false) {
+    match require(&context, &headers, Role::Supervisor, false).await {
         Ok(l) => Json(json!({ "user": l.user, "role": l.role, "csrf": l.csrf })).into_response(),
         Err(r) => r.into_response(),
     }
 }
 
 async fn calls(State(context): State<Arc<ConsoleContext>>, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
+    if let Err(r) = require(&context, &headers, Role::Supervisor, false).await {
         return r.into_response();
     }
     Json(context.registry.list().0).into_response()
@@ -363,7 +405,7 @@ where
 }
 
 async fn live(State(context): State<Arc<ConsoleContext>>, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
+    if let Err(r) = require(&context, &headers, Role::Supervisor, false).await {
         return r.into_response();
     }
     let (list, changes) = context.registry.list();
@@ -393,7 +435,7 @@ async fn call_log(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
+    if let Err(r) = require(&context, &headers, Role::Supervisor, false).await {
         return r.into_response();
     }
     let Some(view) = context.registry.log(&id) else {
@@ -428,7 +470,7 @@ async fn audio(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     // Who asks is checked before what they ask for.
-    let login = match require(&context, &headers, Role::Supervisor, false) {
+    let login = match require(&context, &headers, Role::Supervisor, false).await {
         Ok(l) => l,
         Err(r) => return r.into_response(),
     };
@@ -446,26 +488,55 @@ async fn audio(
     upgrade
         .max_message_size(super::audio::MAX_MESSAGE_SAMPLES * 2 + 64)
         .on_upgrade(move |socket| async move {
-            super::audio::serve(socket, access.listen, access.agent).await;
-            // A supervisor whose audio went away (tab closed, network lost) while they had the
-            // call would leave the caller in silence: the assistant takes it back.
-            let still_theirs = context
-                .registry
-                .access(&id)
-                .is_some_and(|a| a.summary.person.as_deref() == Some(login.user.as_str()));
-            if still_theirs {
-                tracing::warn!(call = %id, user = %login.user, "the supervisor's audio closed during a take-over: handing back");
-                let back = CallCommand::HandBack { by: login.user.clone() };
-                let _ = access.commands.send_timeout(back, Duration::from_secs(1)).await;
-                if let Err(e) = context
-                    .store
-                    .record_note(&id, &crate::store::now_utc(), &login.user, "hand-back", "audio closed")
-                    .await
-                {
-                    tracing::warn!(call = %id, "supervisor note not stored: {e}");
+            let key = (id.clone(), login.user.clone());
+            *lock(&context.sockets).entry(key.clone()).or_default() += 1;
+            // The supervisor's microphone reaches the caller only while they have the call.
+            let may_speak = {
+                let (registry, id, user) =
+                    (context.registry.clone(), id.clone(), login.user.clone());
+                move || registry.person(&id).as_deref() == Some(user.as_str())
+            };
+            super::audio::serve(socket, access.listen, access.agent, may_speak).await;
+            {
+                let mut sockets = lock(&context.sockets);
+                if let Some(n) = sockets.get_mut(&key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        sockets.remove(&key);
+                    }
                 }
             }
+            // A supervisor whose audio went away (tab closed, network lost) while they had the
+            // call would leave the caller in silence: the assistant takes it back.
+            hand_back_if_silent(&context, &id, &login.user, "audio closed").await;
         })
+}
+
+/// Hands the call back when `user` has it and no audio socket of theirs is open.
+async fn hand_back_if_silent(context: &ConsoleContext, id: &str, user: &str, why: &str) {
+    let theirs = context.registry.person(id).as_deref() == Some(user);
+    let listening = lock(&context.sockets).contains_key(&(id.to_string(), user.to_string()));
+    if !theirs || listening {
+        return;
+    }
+    let Some(access) = context.registry.access(id) else {
+        return;
+    };
+    tracing::warn!(call = %id, user, "no audio from the supervisor who took the call ({why}): handing back");
+    let back = CallCommand::HandBack {
+        by: user.to_string(),
+    };
+    let _ = access
+        .commands
+        .send_timeout(back, Duration::from_secs(1))
+        .await;
+    if let Err(e) = context
+        .store
+        .record_note(id, &crate::store::now_utc(), user, "hand-back", why)
+        .await
+    {
+        tracing::warn!(call = %id, "supervisor note not stored: {e}");
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -480,7 +551,7 @@ async fn act(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let login = match require(&context, &headers, Role::Supervisor, true) {
+    let login = match require(&context, &headers, Role::Supervisor, true).await {
         Ok(l) => l,
         Err(r) => return r.into_response(),
     };
@@ -532,6 +603,12 @@ async fn act(
     let Some(access) = context.registry.access(&id) else {
         return error(StatusCode::NOT_FOUND, "no such call in progress");
     };
+    if let Some(person) = &access.summary.person
+        && *person != login.user
+        && matches!(action.as_str(), "take-over" | "hand-back")
+    {
+        return error(StatusCode::CONFLICT, format!("{person} has this call"));
+    }
     if access
         .commands
         .send_timeout(command, Duration::from_secs(1))
@@ -562,6 +639,15 @@ async fn act(
         tracing::warn!(call = %id, "supervisor note not stored: {e}");
     }
     tracing::info!(call = %id, user = %login.user, action = kind, "supervisor action");
+    if action == "take-over" {
+        // A take-over from a page whose audio never connects must not leave the caller in
+        // silence.
+        let (context, user) = (context.clone(), login.user.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(TAKE_OVER_AUDIO_WAIT).await;
+            hand_back_if_silent(&context, &id, &user, "no audio").await;
+        });
+    }
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -582,7 +668,7 @@ async fn history(
     headers: HeaderMap,
     Query(q): Query<HistoryQuery>,
 ) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
+    if let Err(r) = require(&context, &headers, Role::Supervisor, false).await {
         return r.into_response();
     }
     for date in [&q.from, &q.to].into_iter().flatten() {
@@ -632,7 +718,7 @@ async fn history_call(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
+    if let Err(r) = require(&context, &headers, Role::Supervisor, false).await {
         return r.into_response();
     }
     let store = &context.store;
@@ -664,7 +750,7 @@ async fn recording(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
+    if let Err(r) = require(&context, &headers, Role::Supervisor, false).await {
         return r.into_response();
     }
     let Some(path) = recording_path(&context, &id) else {
@@ -697,7 +783,7 @@ async fn compute_kpis(context: &ConsoleContext) -> Result<Kpis, crate::store::St
 }
 
 async fn kpis(State(context): State<Arc<ConsoleContext>>, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Supervisor, false) {
+    if let Err(r) = require(&context, &headers, Role::Supervisor, false).await {
         return r.into_response();
     }
     match compute_kpis(&context).await {
@@ -724,7 +810,7 @@ async fn metrics(
 }
 
 async fn users(State(context): State<Arc<ConsoleContext>>, headers: HeaderMap) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Admin, false) {
+    if let Err(r) = require(&context, &headers, Role::Admin, false).await {
         return r.into_response();
     }
     match context.store.console_users().await {
@@ -760,7 +846,7 @@ async fn add_user(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = require(&context, &headers, Role::Admin, true) {
+    if let Err(r) = require(&context, &headers, Role::Admin, true).await {
         return r.into_response();
     }
     let Ok(new) = serde_json::from_slice::<NewUser>(&body) else {
@@ -802,7 +888,7 @@ async fn remove_user(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let login = match require(&context, &headers, Role::Admin, true) {
+    let login = match require(&context, &headers, Role::Admin, true).await {
         Ok(l) => l,
         Err(r) => return r.into_response(),
     };

@@ -47,6 +47,9 @@ pub struct Login {
     pub user: String,
     pub role: Role,
     pub csrf: String,
+    /// A digest of the user's stored password hash when they logged in: a login whose user
+    /// has since changed password (or role, or was removed) is no longer valid.
+    pub credential: [u8; 32],
     started: Instant,
 }
 
@@ -57,8 +60,9 @@ pub struct Logins {
     lifetime: Duration,
 }
 
-fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+/// SHA-256 of a secret (a login token, a stored password hash).
+pub fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// 256 random bits as hex.
@@ -88,11 +92,13 @@ impl Logins {
         }
     }
 
-    /// Logs `user` in: the cookie's token and the login (with its CSRF token).
+    /// Logs `user` in: the cookie's token and the login (with its CSRF token). `stored_hash`
+    /// is the user's password hash as stored now.
     pub fn open(
         &mut self,
         user: &str,
         role: Role,
+        stored_hash: &str,
         now: Instant,
     ) -> std::io::Result<(String, Login)> {
         self.by_token
@@ -111,6 +117,7 @@ impl Logins {
             user: user.to_string(),
             role,
             csrf: random_hex()?,
+            credential: digest(stored_hash),
             started: now,
         };
         self.by_token.insert(digest(&token), login.clone());
@@ -180,7 +187,7 @@ mod tests {
     fn a_login_is_found_by_its_token_until_it_expires_or_closes() {
         let mut logins = Logins::new(Duration::from_secs(60));
         let t0 = Instant::now();
-        let (token, login) = logins.open("ana", Role::Supervisor, t0).unwrap();
+        let (token, login) = logins.open("ana", Role::Supervisor, "h", t0).unwrap();
         assert_eq!(token.len(), 64);
         assert_eq!(login.csrf.len(), 64);
         assert_ne!(token, login.csrf);
@@ -188,8 +195,8 @@ mod tests {
         assert!(logins.get(&"0".repeat(64), t0).is_none());
         assert!(logins.get(&token, t0 + Duration::from_secs(61)).is_none());
         assert!(logins.is_empty(), "the expired login is gone");
-        let (token, _) = logins.open("ana", Role::Supervisor, t0).unwrap();
-        let (other, _) = logins.open("bo", Role::Admin, t0).unwrap();
+        let (token, _) = logins.open("ana", Role::Supervisor, "h", t0).unwrap();
+        let (other, _) = logins.open("bo", Role::Admin, "h", t0).unwrap();
         logins.close_user("ana");
         assert!(logins.get(&token, t0).is_none());
         assert_eq!(logins.get(&other, t0).unwrap().role, Role::Admin);

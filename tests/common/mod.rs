@@ -120,9 +120,15 @@ pub fn shop_db(scenario: &Path, dir: &Path) -> String {
 /// `hotline user add NAME --role ROLE` on the database at `db_url`, the password on standard
 /// input as a person would type it; the command's output.
 pub fn user_add(db_url: &str, name: &str, role: &str, password: &str) -> Output {
+    user_command(db_url, &["add", name, "--role", role], password)
+}
+
+/// `hotline user ARGS...` on the database at `db_url` with `password` on standard input.
+pub fn user_command(db_url: &str, args: &[&str], password: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["user", "add", name, "--role", role])
+        .arg("user")
+        .args(args)
         .current_dir(root())
         .env("HOTLINE_STORE_URL", db_url)
         .stdin(Stdio::piped())
@@ -133,5 +139,5 @@ pub fn user_add(db_url: &str, name: &str, role: &str, password: &str) -> Output 
     let mut stdin = child.stdin.take().expect("stdin");
     writeln!(stdin, "{password}").expect("writing the password");
     drop(stdin);
-    child.wait_with_output().expect("hotline user add ends")
+    child.wait_with_output().expect("hotline user ends")
 }
