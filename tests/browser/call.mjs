@@ -7,7 +7,7 @@
 // page hears from the assistant (the widget's "hotline:track" stream through Web Audio, 16
 // kHz), takes a screenshot once the assistant has answered, hangs up after SECONDS, and writes
 // OUT_DIR/heard.wav, OUT_DIR/call.png and OUT_DIR/page.json.
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 import { writeFileSync } from "node:fs";
 
 const [url, wav, outDir, seconds] = process.argv.slice(2);
@@ -17,25 +17,11 @@ if (!url || !wav || !outDir) {
 }
 const callMs = 1000 * Number(seconds || 20);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    `--use-file-for-fake-audio-capture=${wav}`,
-    "--autoplay-policy=no-user-gesture-required",
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-  ],
-});
+const browser = await launch(wav, [
+  "--disable-quic",
+  "--allow-loopback-in-peer-connection",
+  "--disable-features=WebRtcHideLocalIpsWithMdns",
+]);
 let exitCode = 0;
 try {
   const context = await browser.newContext({ permissions: ["microphone"] });

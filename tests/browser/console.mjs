@@ -7,7 +7,7 @@
 // opens it, listens in, has the assistant say SAY_TEXT and notes NOTE_TEXT for it, waits for the
 // call to be handed over to the queue, picks it up (take-over with the microphone), talks for a
 // while and hands it back. It keeps screenshots in OUT_DIR and prints a JSON summary.
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 import { writeFileSync } from "node:fs";
 
 const [base, user, password, wav, outDir, sayText, noteText] = process.argv.slice(2);
@@ -17,22 +17,7 @@ if (!noteText) {
 }
 const TALK_MS = 9000;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    `--use-file-for-fake-audio-capture=${wav}`,
-    "--autoplay-policy=no-user-gesture-required",
-  ],
-});
+const browser = await launch(wav);
 const summary = { steps: [] };
 const step = (name) => { summary.steps.push(name); console.error(`console.mjs: ${name}`); };
 let exitCode = 0;
