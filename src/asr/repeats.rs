@@ -1,7 +1,8 @@
 //! Removing Whisper's repetition loops. On short clips Whisper can get stuck and say the same
 //! phrase again and again ("Where is my order? Where is my order? Where is my ..."). A caller
 //! does not repeat themselves word for word within one turn, so a text whose tail is the same
-//! run of words two or more times over keeps only the first copy.
+//! run of words two or more times over keeps only the first copy, and a whole sentence said
+//! twice in a row ("Yes. Yes.", Whisper's loop on a one-word answer) is kept once.
 
 /// Loops this long (in words) or longer are collapsed from two copies on.
 const MIN_PERIOD: usize = 3;
@@ -10,21 +11,55 @@ const SHORT_LOOP_COPIES: usize = 4;
 /// Texts longer than this (words) are left alone: the search is quadratic.
 const MAX_WORDS: usize = 400;
 
-/// `text` with a trailing repetition loop reduced to its first copy.
+/// `text` with a sentence that repeats the one before it removed and a trailing repetition
+/// loop reduced to its first copy.
 ///
 /// Words compare without case and punctuation.
 pub fn collapse_repeats(text: &str) -> String {
+    drop_repeated_sentences(&collapse_loop(text))
+}
+
+fn key(word: &str) -> String {
+    word.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// `text` without any sentence (words up to one ending in `.`, `?` or `!`) that is the same as
+/// the sentence just before it. Repetition within a sentence ("no, no, no") is left alone:
+/// that is how people talk; a sentence said twice over adds nothing to what the caller asked.
+fn drop_repeated_sentences(text: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut previous: Option<Vec<String>> = None;
+    let mut sentence: Vec<&str> = Vec::new();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (i, word) in words.iter().enumerate() {
+        sentence.push(word);
+        let ends = word.ends_with(['.', '?', '!']) || i + 1 == words.len();
+        if !ends {
+            continue;
+        }
+        let keys: Vec<String> = sentence.iter().map(|w| key(w)).collect();
+        if previous.as_ref() != Some(&keys) {
+            kept.append(&mut sentence);
+        }
+        sentence.clear();
+        previous = Some(keys);
+    }
+    if kept.len() == words.len() {
+        return text.to_string();
+    }
+    kept.join(" ")
+}
+
+/// `text` with a trailing repetition loop reduced to its first copy.
+fn collapse_loop(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let n = words.len();
     if !(SHORT_LOOP_COPIES..=MAX_WORDS).contains(&n) {
         return text.to_string();
     }
-    let key = |w: &str| {
-        w.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
     let keys: Vec<String> = words.iter().map(|w| key(w)).collect();
     // Earliest start, then shortest period, such that everything after the first copy repeats
     // it (the last copy may be cut short) and at least two whole copies are present.
@@ -65,6 +100,21 @@ mod tests {
     }
 
     #[test]
+    fn a_sentence_said_twice_in_a_row_is_kept_once() {
+        assert_eq!(collapse_repeats("Yes. Yes."), "Yes.");
+        assert_eq!(collapse_repeats("Yes. yes"), "Yes.");
+        assert_eq!(
+            collapse_repeats("No. No! I want a refund. I want a refund."),
+            "No. I want a refund."
+        );
+        // Only in a row: the same sentence apart is left alone.
+        assert_eq!(
+            collapse_repeats("Yes. The blue one. Yes."),
+            "Yes. The blue one. Yes."
+        );
+    }
+
+    #[test]
     fn ordinary_speech_is_untouched() {
         for text in [
             "ask not what your country can do for you, ask what you can do for your country",
@@ -72,7 +122,9 @@ mod tests {
             "one two three",
             "",
             "yes yes",
+            "Yes, yes.",
             "no, no, no",
+            "Yes. Yes, that's right.",
         ] {
             assert_eq!(collapse_repeats(text), text);
         }
