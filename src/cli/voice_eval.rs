@@ -49,8 +49,10 @@ pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
             .iter()
             .map(|l| format!("{:.0}", l.v2v_ms))
             .collect();
+        let paused: Vec<String> = run.pause_ms.iter().map(|ms| format!("{ms:.0}")).collect();
         println!(
-            "{} {}  ({} turns; voice to voice ms: {}; barge-ins {}, backchannels {}, fillers {})",
+            "{} {}  ({} turns; voice to voice ms: {}; barge-ins {}, backchannels {}, fillers {}; \
+             paused after ms: {})",
             if verdict.passed() { "PASS" } else { "FAIL" },
             scenario.name,
             run.run.turns_taken,
@@ -62,6 +64,11 @@ pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
             run.barge_ins,
             run.backchannels,
             run.fillers,
+            if paused.is_empty() {
+                "-".to_string()
+            } else {
+                paused.join(" ")
+            },
         );
         for why in verdict.failures.iter().chain(&verdict.leaks) {
             println!("     - {why}");

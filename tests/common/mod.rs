@@ -46,6 +46,25 @@ pub fn words(text: &str) -> Vec<String> {
     hotline::bench::wer::normalize_words(text)
 }
 
+/// Whether Whisper's transcript `heard` of synthesized speech is `said`, give or take one word
+/// in `words_per_slip` (Piper's voice is random noise-driven, so one clip in many is heard a word
+/// off), with every word of `keys` heard as said. Asserts with the transcript on failure.
+#[track_caller]
+pub fn assert_heard(said: &str, heard: &str, words_per_slip: usize, keys: &[&str]) {
+    let error = hotline::bench::wer::wer(said, heard);
+    let allowed = 1.0 / words_per_slip as f64 + 1e-9;
+    let heard_words = words(heard);
+    let missing: Vec<&&str> = keys
+        .iter()
+        .filter(|k| !heard_words.iter().any(|w| w == *k))
+        .collect();
+    assert!(
+        error <= allowed && missing.is_empty(),
+        "said {said:?}, heard {heard:?}: word error rate {error:.2} (at most {allowed:.2}), \
+         key words missing: {missing:?}"
+    );
+}
+
 pub const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
 
 /// Runs the release `hotline` binary in the repository root with extra environment, killing
