@@ -289,16 +289,19 @@ impl WhisperEngine {
             if counted == 0 || whisper_rule || avg_logprob < options.unsure_logprob {
                 continue;
             }
+            // Whisper's byte-level tokens can end a segment inside a character (seen with
+            // Mandarin punctuation): the stray bytes are dropped, not shown as U+FFFD.
             let piece = segment
                 .to_str_lossy()
-                .map_err(|e| AsrError::Inference(e.to_string()))?;
+                .map_err(|e| AsrError::Inference(e.to_string()))?
+                .replace('\u{FFFD}', "");
             // Whisper's known failure on short clips is to say the same segment again and
             // again; a caller does not repeat a sentence word for word within one turn.
             if piece.trim() == last_piece.trim() {
                 continue;
             }
             text.push_str(&piece);
-            last_piece = piece.into_owned();
+            last_piece = piece;
         }
         Ok(digits_as_ids(&collapse_repeats(text.trim())))
     }

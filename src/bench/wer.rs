@@ -1,4 +1,5 @@
-//! Word error rate: word-level edit distance over the reference length.
+//! Word error rate: word-level edit distance over the reference length; and character error
+//! rate, its counterpart for Mandarin, which is written without spaces between words.
 
 /// Lower-case words without punctuation (hyphens split words, apostrophes stay).
 pub fn normalize_words(text: &str) -> Vec<String> {
@@ -15,8 +16,23 @@ pub fn normalize_words(text: &str) -> Vec<String> {
 
 /// (substitutions + deletions + insertions) / reference words.
 pub fn wer(reference: &str, hypothesis: &str) -> f64 {
-    let r = normalize_words(reference);
-    let h = normalize_words(hypothesis);
+    error_rate(&normalize_words(reference), &normalize_words(hypothesis))
+}
+
+/// Letters, digits and hanzi without punctuation or spaces, lower-case.
+pub fn normalize_chars(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// (substitutions + deletions + insertions) / reference characters, punctuation left out.
+pub fn cer(reference: &str, hypothesis: &str) -> f64 {
+    error_rate(&normalize_chars(reference), &normalize_chars(hypothesis))
+}
+
+fn error_rate<T: PartialEq>(r: &[T], h: &[T]) -> f64 {
     if r.is_empty() {
         return if h.is_empty() { 0.0 } else { 1.0 };
     }
@@ -45,5 +61,12 @@ mod tests {
         assert_eq!(wer("a b", "a b c d"), 1.0);
         assert_eq!(wer("", ""), 0.0);
         assert_eq!(wer("", "x"), 1.0);
+    }
+
+    #[test]
+    fn counts_character_edits_without_punctuation() {
+        assert_eq!(cer("请问您要退货？", "请问您要退货。"), 0.0);
+        assert!((cer("请问您要退货", "请问你要退货") - 1.0 / 6.0).abs() < 1e-9);
+        assert_eq!(cer("ab", ""), 1.0);
     }
 }

@@ -17,12 +17,14 @@ use crate::llm::chat_template::Role;
 use crate::llm::generate::load_tokenizer;
 use crate::llm::{GenerateOptions, Generator, LlmModelConfig};
 use crate::onnx_runtime::{self, OrtRuntime};
-use crate::tts::PiperVoice;
+use crate::tts::{KokoroFiles, KokoroVoice, PiperVoice, Voice};
 use crate::vad::SileroVad;
 
 /// What the Piper smoke test says; the VAD must find speech in it.
 pub const SMOKE_SENTENCE: &str =
     "Your order one zero zero zero four two has shipped and should arrive on Friday.";
+/// What a Kokoro (Mandarin) voice says in the check.
+pub const SMOKE_SENTENCE_ZH: &str = "您的订单已经发货了。";
 
 /// One line of the table.
 #[derive(Debug)]
@@ -87,6 +89,9 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
         ArtifactKind::PiperConfig,
         ArtifactKind::Piper,
         ArtifactKind::Vad,
+        ArtifactKind::KokoroVocab,
+        ArtifactKind::KokoroVoice,
+        ArtifactKind::Kokoro,
         ArtifactKind::Tokenizer,
         ArtifactKind::LlmConfig,
         ArtifactKind::Llm,
@@ -129,6 +134,12 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
                 ArtifactKind::Vad => with_ort(&runtime, |rt| match &piper_clip {
                     Some(clip) => smoke_vad(rt, &path, clip),
                     None => Err("no Piper speech to listen to".into()),
+                }),
+                ArtifactKind::KokoroVocab | ArtifactKind::KokoroVoice => std::fs::metadata(&path)
+                    .map(|m| format!("{} bytes, read when its model loads", m.len()))
+                    .map_err(|e| e.to_string()),
+                ArtifactKind::Kokoro => with_ort(&runtime, |rt| {
+                    smoke_kokoro(rt, manifest, artifact, models_dir)
                 }),
                 ArtifactKind::Tokenizer => load_tokenizer(&path)
                     .map_err(|e| e.to_string())
@@ -194,6 +205,35 @@ fn smoke_vad(rt: &OrtRuntime, path: &Path, speech: &Clip) -> Result<String, Stri
         "speech in {:.0}% of the Piper sentence, {:.0}% of silence",
         in_speech * 100.0,
         in_silence * 100.0
+    ))
+}
+
+fn smoke_kokoro(
+    rt: &OrtRuntime,
+    manifest: &Manifest,
+    artifact: &Artifact,
+    models_dir: &Path,
+) -> Result<String, String> {
+    let companion = |kind| {
+        artifact
+            .companion(manifest, kind)
+            .map(|a| models_dir.join(&a.file))
+            .ok_or(format!("the manifest names no {kind:?} for it"))
+    };
+    let files = KokoroFiles {
+        model: models_dir.join(&artifact.file),
+        vocab: companion(ArtifactKind::KokoroVocab)?,
+        voice: companion(ArtifactKind::KokoroVoice)?,
+    };
+    let mut voice = KokoroVoice::load(rt, &files, 2).map_err(|e| e.to_string())?;
+    let clip = Voice::speak(&mut voice, SMOKE_SENTENCE_ZH).map_err(|e| e.to_string())?;
+    if clip.samples.is_empty() {
+        return Err("spoke nothing".into());
+    }
+    Ok(format!(
+        "spoke {:.1} s of Mandarin at {} Hz",
+        clip.seconds(),
+        clip.sample_rate
     ))
 }
 

@@ -42,6 +42,12 @@ pub enum ArtifactKind {
     PiperConfig,
     /// Silero VAD (ONNX).
     Vad,
+    /// Kokoro-82M (ONNX); its vocabulary and a voice are `kokoro-vocab` and `kokoro-voice`.
+    Kokoro,
+    /// Kokoro's phoneme vocabulary (`vocab.json`).
+    KokoroVocab,
+    /// One Kokoro voice's style table (raw f32, 510 x 256).
+    KokoroVoice,
     /// A decoder-only LLM in the Hugging Face KV-cache layout (ONNX).
     Llm,
     /// A Hugging Face `tokenizer.json` for an LLM.
@@ -328,6 +334,7 @@ args = ["--input", "{artifact:a}"]
             ArtifactKind::Whisper,
             ArtifactKind::Piper,
             ArtifactKind::Vad,
+            ArtifactKind::Kokoro,
             ArtifactKind::Llm,
             ArtifactKind::Onnxruntime,
             ArtifactKind::Audio,

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::normalize::normalize;
+use super::voice::Voice;
 use crate::audio::Clip;
 use crate::onnx_runtime::OrtRuntime;
 
@@ -111,5 +113,20 @@ impl PiperVoice {
             samples,
             sample_rate,
         })
+    }
+}
+
+impl Voice for PiperVoice {
+    fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// English: numbers, money, dates, IDs and units written out (`normalize`).
+    fn normalize(&self, text: &str) -> String {
+        normalize(text)
+    }
+
+    fn speak(&mut self, text: &str) -> Result<Clip, TtsError> {
+        PiperVoice::speak(self, text)
     }
 }

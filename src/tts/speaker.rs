@@ -9,8 +9,8 @@ use std::sync::Arc;
 pub use crate::cancel::CancelToken;
 
 use super::clauses::split_clauses;
-use super::normalize::normalize;
-use super::piper::{PiperVoice, TtsError};
+use super::piper::TtsError;
+use super::voice::Voice;
 use crate::audio::stream_resampler::StreamResampler;
 
 /// Longest text `speak` accepts; a reply is a few sentences.
@@ -34,7 +34,7 @@ pub const STOCK_PHRASES_EN: [&str; 3] = [
 
 /// One voice speaking at one call rate.
 pub struct Speaker {
-    voice: PiperVoice,
+    voice: Box<dyn Voice>,
     rate: u32,
     frame_len: usize,
     resampler: StreamResampler,
@@ -45,7 +45,7 @@ pub struct Speaker {
 
 impl Speaker {
     /// `rate` is the call's sample rate, `frame_ms` the frame size handed to the transport.
-    pub fn new(voice: PiperVoice, rate: u32, frame_ms: u32) -> Result<Speaker, TtsError> {
+    pub fn new(voice: impl Voice + 'static, rate: u32, frame_ms: u32) -> Result<Speaker, TtsError> {
         let frame_len = (rate as usize * frame_ms as usize) / 1000;
         if frame_len == 0 {
             return Err(TtsError::Output(format!(
@@ -55,7 +55,7 @@ impl Speaker {
         let resampler = StreamResampler::new(voice.sample_rate(), rate)
             .map_err(|e| TtsError::Output(e.to_string()))?;
         Ok(Speaker {
-            voice,
+            voice: Box::new(voice),
             rate,
             frame_len,
             resampler,
@@ -72,7 +72,7 @@ impl Speaker {
     /// Synthesizes `phrases` now so that speaking them later costs nothing.
     pub fn warm_cache(&mut self, phrases: &[&str]) -> Result<(), TtsError> {
         for phrase in phrases {
-            let key = normalize(phrase);
+            let key = self.voice.normalize(phrase);
             if key.is_empty() || self.cache.contains_key(&key) {
                 continue;
             }
@@ -83,7 +83,7 @@ impl Speaker {
     }
 
     pub fn is_cached(&self, text: &str) -> bool {
-        self.cache.contains_key(&normalize(text))
+        self.cache.contains_key(&self.voice.normalize(text))
     }
 
     /// Speaks `text`, calling `on_frame` with each frame of `frame_ms` (the last one padded
@@ -103,7 +103,7 @@ impl Speaker {
         }
         // A cancelled or failed call can leave part of a frame behind: never play it later.
         self.frame.clear();
-        let normalized = normalize(text);
+        let normalized = self.voice.normalize(text);
         let mut frames = 0;
         if let Some(audio) = self.cache.get(&normalized).cloned() {
             return Ok(self.emit(&audio, cancel, &mut frames, &mut on_frame, true));
