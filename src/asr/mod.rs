@@ -1,6 +1,7 @@
 //! Speech recognition with whisper.cpp (through whisper-rs): one loaded model shared by all
 //! calls, a per-call [`AsrStream`] with its own state, partial and final transcripts.
 
+pub mod chinese_numbers;
 pub mod digits;
 pub mod repeats;
 pub mod stream;

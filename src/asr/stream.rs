@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 use whisper_rs::{FullParams, SamplingStrategy, WhisperState};
 
 use super::SAMPLE_RATE;
+use super::chinese_numbers::chinese_numbers_as_digits;
 use super::digits::digits_as_ids;
 use super::repeats::collapse_repeats;
 use super::whisper::{AsrError, WhisperEngine};
+use crate::dialog::language::is_han;
 
 /// The language Whisper is told to expect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,6 +305,11 @@ impl WhisperEngine {
             text.push_str(&piece);
             last_piece = piece;
         }
-        Ok(digits_as_ids(&collapse_repeats(text.trim())))
+        let text = digits_as_ids(&collapse_repeats(text.trim()));
+        Ok(if text.chars().any(is_han) {
+            chinese_numbers_as_digits(&text)
+        } else {
+            text
+        })
     }
 }

@@ -9,6 +9,7 @@ use pinyin::{Converter, ToneStyle};
 
 use super::numbers::read_numbers;
 use super::syllable::to_phonemes;
+use crate::dialog::language::is_han;
 
 /// A word of the text and how it is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,11 +90,6 @@ impl MandarinG2p {
         }
         out
     }
-}
-
-/// The CJK Unified Ideographs block, as misaki splits text.
-fn is_han(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
 /// Words of one character that the dictionary reads by a rarer reading when they stand alone

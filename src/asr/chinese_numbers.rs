@@ -1,0 +1,195 @@
+//! Chinese numerals in a Mandarin transcript written as digits where they are data: order and
+//! phone numbers read digit by digit (幺零零零四二 → 100042, 二零二六年 → 2026年), amounts
+//! (七十九点九九元 → 79.99元), dates (十一月二十九号 → 11月29号) and percentages (百分之二十 →
+//! 20%). Numbers in ordinary words stay as they are (一个, 两件, 一下, 十分).
+//!
+//! Whisper mostly writes such numbers in digits already; this catches the rest, so the dialog
+//! core finds an order number however it was transcribed.
+
+/// Digits as said one by one (幺 and 两 are 1 and 2 in phone and order numbers).
+fn digit_value(c: char) -> Option<u64> {
+    Some(match c {
+        '零' | '〇' => 0,
+        '一' | '幺' => 1,
+        '二' | '两' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+fn unit_value(c: char) -> Option<u64> {
+    Some(match c {
+        '十' => 10,
+        '百' => 100,
+        '千' => 1_000,
+        '万' => 10_000,
+        '亿' => 100_000_000,
+        _ => return None,
+    })
+}
+
+/// Words after a number that make it an amount or a date.
+const AMOUNT_OR_DATE_AFTER: &str = "元块月日号年";
+
+/// Digit runs this long (said one by one) are identifiers or years.
+const MIN_ID_DIGITS: usize = 3;
+
+/// `text` with the numerals that are data written as digits.
+pub fn chinese_numbers_as_digits(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let is_numeral = |c: char| digit_value(c).is_some() || unit_value(c).is_some();
+        if !is_numeral(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_numeral(chars[i]) {
+            i += 1;
+        }
+        // A decimal part: 点 and digits said one by one.
+        let mut fraction = String::new();
+        if chars.get(i) == Some(&'点') {
+            let mut j = i + 1;
+            while let Some(d) = chars.get(j).copied().and_then(digit_value) {
+                fraction.push(char::from(b'0' + d as u8));
+                j += 1;
+            }
+            if !fraction.is_empty() {
+                i = j;
+            }
+        }
+        let run: String = chars[start..i].iter().collect();
+        let numeral = &chars[start..i - if fraction.is_empty() {
+            0
+        } else {
+            fraction.len() + 1
+        }];
+        let next = chars.get(i).copied();
+        let percent = out.ends_with("百分之");
+        let has_units = numeral.iter().any(|&c| unit_value(c).is_some());
+        let is_data = next.is_some_and(|n| AMOUNT_OR_DATE_AFTER.contains(n)) || percent;
+        let written = if !has_units && numeral.len() >= MIN_ID_DIGITS && fraction.is_empty() {
+            numeral
+                .iter()
+                .filter_map(|&c| digit_value(c))
+                .map(|d| char::from(b'0' + d as u8))
+                .collect::<String>()
+                .into()
+        } else if is_data {
+            value(numeral).map(|n| {
+                let mut s = n.to_string();
+                if !fraction.is_empty() {
+                    s.push('.');
+                    s.push_str(&fraction);
+                }
+                s
+            })
+        } else {
+            None
+        };
+        match written {
+            Some(digits) if percent => {
+                out.truncate(out.len() - "百分之".len());
+                out.push_str(&digits);
+                out.push('%');
+            }
+            Some(digits) => out.push_str(&digits),
+            None => out.push_str(&run),
+        }
+    }
+    out
+}
+
+/// The value of a numeral with units (一百零五 → 105, 十一 → 11, 三万二千 → 32000); `None`
+/// for what is not a well-formed numeral.
+fn value(numeral: &[char]) -> Option<u64> {
+    let mut total = 0u64;
+    let mut section = 0u64;
+    let mut number: Option<u64> = None;
+    for &c in numeral {
+        if let Some(d) = digit_value(c) {
+            number = Some(d);
+        } else if let Some(unit) = unit_value(c) {
+            if unit >= 10_000 {
+                section = (section + number.take().unwrap_or(0)).max(1);
+                total = total.checked_add(section.checked_mul(unit)?)?;
+                section = 0;
+            } else {
+                // 十 alone at the start is 一十.
+                let n = number.take().unwrap_or(1);
+                section = section.checked_add(n.checked_mul(unit)?)?;
+            }
+        } else {
+            return None;
+        }
+    }
+    Some(total + section + number.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_said_digit_by_digit() {
+        assert_eq!(
+            chinese_numbers_as_digits("我的订单号是幺零零零四二"),
+            "我的订单号是100042"
+        );
+        assert_eq!(chinese_numbers_as_digits("尾号一三八零"), "尾号1380");
+        assert_eq!(chinese_numbers_as_digits("二零二六年"), "2026年");
+    }
+
+    #[test]
+    fn amounts_dates_and_percentages() {
+        assert_eq!(
+            chinese_numbers_as_digits("退款七十九点九九元"),
+            "退款79.99元"
+        );
+        assert_eq!(chinese_numbers_as_digits("一百零五块"), "105块");
+        assert_eq!(
+            chinese_numbers_as_digits("十一月二十九号送到"),
+            "11月29号送到"
+        );
+        assert_eq!(chinese_numbers_as_digits("三万二千元"), "32000元");
+        assert_eq!(chinese_numbers_as_digits("打折百分之二十"), "打折20%");
+        assert_eq!(chinese_numbers_as_digits("两百元"), "200元");
+    }
+
+    #[test]
+    fn numbers_in_words_stay() {
+        for text in [
+            "我买了一个杯子",
+            "两件衣服",
+            "等一下",
+            "十分感谢",
+            "一点点",
+            "已经发货了",
+            "",
+        ] {
+            assert_eq!(chinese_numbers_as_digits(text), text);
+        }
+    }
+
+    #[test]
+    fn numeral_values() {
+        let v = |s: &str| value(&s.chars().collect::<Vec<_>>());
+        assert_eq!(v("十"), Some(10));
+        assert_eq!(v("十一"), Some(11));
+        assert_eq!(v("二十九"), Some(29));
+        assert_eq!(v("一百零五"), Some(105));
+        assert_eq!(v("一千零一十"), Some(1010));
+        assert_eq!(v("十万零四十二"), Some(100_042));
+        assert_eq!(v("一亿二千万"), Some(120_000_000));
+    }
+}
