@@ -489,14 +489,33 @@ impl Default for AsrConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct TtsConfig {
-    /// Any Piper voice: the `.onnx` file; its `.onnx.json` must sit beside it.
+    /// Any Piper voice: the `.onnx` file; its `.onnx.json` must sit beside it. It speaks English.
     pub voice: PathBuf,
+    /// The Kokoro voice (a `.bin` style table) that speaks Mandarin.
+    pub mandarin_voice: PathBuf,
+    /// Kokoro's model and phoneme vocabulary.
+    pub kokoro_model: PathBuf,
+    pub kokoro_vocab: PathBuf,
 }
 
 impl Default for TtsConfig {
     fn default() -> Self {
         Self {
             voice: PathBuf::from("models/en_US-joe-medium.onnx"),
+            mandarin_voice: PathBuf::from("models/kokoro-zf_xiaobei.bin"),
+            kokoro_model: PathBuf::from("models/kokoro-v1.0.int8.onnx"),
+            kokoro_vocab: PathBuf::from("models/kokoro-v1.0.vocab.json"),
+        }
+    }
+}
+
+impl TtsConfig {
+    /// The files of the Mandarin voice.
+    pub fn kokoro_files(&self) -> crate::tts::KokoroFiles {
+        crate::tts::KokoroFiles {
+            model: self.kokoro_model.clone(),
+            vocab: self.kokoro_vocab.clone(),
+            voice: self.mandarin_voice.clone(),
         }
     }
 }
@@ -697,6 +716,12 @@ impl Config {
             problems.push(format!(
                 "tts.voice must be a Piper .onnx file, not {}",
                 self.tts.voice.display()
+            ));
+        }
+        if self.tts.mandarin_voice.extension().and_then(|e| e.to_str()) != Some("bin") {
+            problems.push(format!(
+                "tts.mandarin_voice must be a Kokoro voice (.bin), not {}",
+                self.tts.mandarin_voice.display()
             ));
         }
         if !(self.store.url.starts_with("sqlite://")

@@ -74,6 +74,36 @@ fn speak_then_transcribe_at_phone_rate() {
 }
 
 #[test]
+fn mandarin_text_is_spoken_by_the_mandarin_voice() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("reply.wav");
+    let sentence = "您的订单已经发货了。";
+    let out = common::hotline(
+        &["speak", sentence, "-o", wav.to_str().unwrap()],
+        &[],
+        LIMIT,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Kokoro's own rate, not Piper's 22,050 Hz.
+    assert_eq!(hotline::audio::wav::read(&wav).unwrap().sample_rate, 24_000);
+    let out = common::hotline(
+        &["transcribe", wav.to_str().unwrap(), "--lang", "zh"],
+        &[],
+        LIMIT,
+    );
+    assert!(out.status.success());
+    let heard = last_line(&out);
+    assert!(
+        heard.contains("订单") && heard.contains("发货"),
+        "heard {heard:?}"
+    );
+}
+
+#[test]
 fn bad_audio_is_a_clear_error_or_an_empty_transcript() {
     let dir = tempfile::tempdir().unwrap();
     let check = |path: &Path, expect_ok: bool| {

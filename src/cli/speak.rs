@@ -1,4 +1,5 @@
 //! `hotline speak "TEXT" -o OUT.wav [--rate 8000]`: what the assistant would say, as a file.
+//! Mandarin text (any hanzi) is spoken by the Kokoro voice, anything else by the Piper voice.
 
 use std::path::Path;
 
@@ -6,16 +7,21 @@ use anyhow::{Result, bail};
 
 use hotline::audio::{Clip, wav};
 use hotline::config::Config;
+use hotline::dialog::language::Language;
 use hotline::onnx_runtime;
-use hotline::tts::PiperVoice;
 use hotline::tts::speaker::{CancelToken, Speaker};
+use hotline::tts::{KokoroVoice, PiperVoice, Voice};
 
 /// Rates a call can run at.
 pub const RATES: [u32; 5] = [8_000, 16_000, 22_050, 24_000, 48_000];
 
 pub fn run(config: &Config, text: &str, out: &Path, rate: Option<u32>) -> Result<()> {
     let ort = onnx_runtime::init(&config.models.onnxruntime)?;
-    let voice = PiperVoice::load(&ort, &config.tts.voice)?;
+    let voice: Box<dyn Voice> = if Language::detect(text) == Some(Language::Zh) {
+        Box::new(KokoroVoice::load(&ort, &config.tts.kokoro_files(), 2)?)
+    } else {
+        Box::new(PiperVoice::load(&ort, &config.tts.voice)?)
+    };
     let rate = rate.unwrap_or(voice.sample_rate());
     if !RATES.contains(&rate) {
         bail!("--rate {rate}: choose one of {RATES:?}");

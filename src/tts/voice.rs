@@ -16,3 +16,17 @@ pub trait Voice: Send {
     /// say gives an empty clip.
     fn speak(&mut self, text: &str) -> Result<Clip, TtsError>;
 }
+
+impl Voice for Box<dyn Voice> {
+    fn sample_rate(&self) -> u32 {
+        (**self).sample_rate()
+    }
+
+    fn normalize(&self, text: &str) -> String {
+        (**self).normalize(text)
+    }
+
+    fn speak(&mut self, text: &str) -> Result<Clip, TtsError> {
+        (**self).speak(text)
+    }
+}
