@@ -125,7 +125,7 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
-    /// Speak TEXT with the configured Piper voice into a WAV file.
+    /// Speak TEXT into a WAV file: Mandarin with the Kokoro voice, anything else with Piper.
     Speak {
         text: String,
         #[arg(short, long)]

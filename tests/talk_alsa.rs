@@ -81,8 +81,15 @@ pcm.!default {{ type asym; playback.pcm "speaker"; capture.pcm "mic" }}
         .lines()
         .find_map(|l| l.strip_prefix("caller: "))
         .unwrap_or_else(|| panic!("no caller line: {stdout}\n{stderr}"));
-    // "Hi, where's my order?" is the same question: two words' slip allowed.
+    // "Hi, where's my order?" is the same question: two words' slip allowed, but it must ask
+    // where.
     common::assert_heard("Hi, where is my order?", caller, 2, &["my", "order"]);
+    assert!(
+        common::words(caller)
+            .iter()
+            .any(|w| w == "where" || w == "where's"),
+        "{caller}"
+    );
     assert!(stdout.contains("was delivered"), "{stdout}\n{stderr}");
 
     // What the speaker played.

@@ -79,10 +79,12 @@ fn calls_take_turns_barge_in_ignore_echo_and_backchannels_and_take_dtmf() {
     // "Uh huh" over the reply was heard, ignored, and the reply played on.
     let uh = scenario_line(&stdout, "voice-uh-huh-does-not-interrupt");
     // (Its two syllables may count as two sounds.)
-    assert!(
-        uh.contains("barge-ins 0,") && !uh.contains("backchannels 0,"),
-        "{uh}"
-    );
+    let backchannels: usize = uh
+        .split_once("backchannels ")
+        .and_then(|(_, rest)| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no backchannel count: {uh}"));
+    assert!(uh.contains("barge-ins 0,") && backchannels >= 1, "{uh}");
     // The order number and ZIP came from the keypad.
     let keys = scenario_line(&stdout, "voice-order-number-by-keypad");
     assert!(keys.starts_with("PASS"), "{keys}");

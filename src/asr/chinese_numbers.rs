@@ -77,7 +77,10 @@ pub fn chinese_numbers_as_digits(text: &str) -> String {
         let next = chars.get(i).copied();
         let percent = out.ends_with("百分之");
         let has_units = numeral.iter().any(|&c| unit_value(c).is_some());
-        let is_data = next.is_some_and(|n| AMOUNT_OR_DATE_AFTER.contains(n)) || percent;
+        // 一块 is as often "together" as "one yuan": left as said.
+        let together = numeral == ['一'] && next == Some('块');
+        let is_data =
+            (next.is_some_and(|n| AMOUNT_OR_DATE_AFTER.contains(n)) && !together) || percent;
         let written = if !has_units && numeral.len() >= MIN_ID_DIGITS && fraction.is_empty() {
             numeral
                 .iter()
@@ -111,29 +114,41 @@ pub fn chinese_numbers_as_digits(text: &str) -> String {
 }
 
 /// The value of a numeral with units (一百零五 → 105, 十一 → 11, 三万二千 → 32000); `None`
-/// for what is not a well-formed numeral.
+/// for what is not one number: a unit with no digit before it (几万, 数千: the 几 and 数 are not
+/// numerals) and digits side by side (两三块 is "two or three").
 fn value(numeral: &[char]) -> Option<u64> {
     let mut total = 0u64;
     let mut section = 0u64;
     let mut number: Option<u64> = None;
-    for &c in numeral {
+    for (i, &c) in numeral.iter().enumerate() {
         if let Some(d) = digit_value(c) {
-            number = Some(d);
+            if number.is_some() {
+                return None;
+            }
+            // 零 only holds a place (一百零五).
+            number = (d != 0).then_some(d);
         } else if let Some(unit) = unit_value(c) {
             if unit >= 10_000 {
-                section = (section + number.take().unwrap_or(0)).max(1);
+                section = section.checked_add(number.take().unwrap_or(0))?;
+                if section == 0 {
+                    return None;
+                }
                 total = total.checked_add(section.checked_mul(unit)?)?;
                 section = 0;
             } else {
-                // 十 alone at the start is 一十.
-                let n = number.take().unwrap_or(1);
+                // 十 at the very start is 一十; any other unit needs its digit.
+                let n = match number.take() {
+                    Some(n) => n,
+                    None if unit == 10 && i == 0 => 1,
+                    None => return None,
+                };
                 section = section.checked_add(n.checked_mul(unit)?)?;
             }
         } else {
             return None;
         }
     }
-    Some(total + section + number.unwrap_or(0))
+    total.checked_add(section)?.checked_add(number.unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -169,6 +184,10 @@ mod tests {
     #[test]
     fn numbers_in_words_stay() {
         for text in [
+            "我们一块去",
+            "几万元",
+            "数千元",
+            "两三块",
             "我买了一个杯子",
             "两件衣服",
             "等一下",
@@ -191,5 +210,9 @@ mod tests {
         assert_eq!(v("一千零一十"), Some(1010));
         assert_eq!(v("十万零四十二"), Some(100_042));
         assert_eq!(v("一亿二千万"), Some(120_000_000));
+        assert_eq!(v("一百零五"), Some(105));
+        for bad in ["万", "百", "两三", "九八", "一十百"] {
+            assert_eq!(v(bad), None, "{bad}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! phrase again and again ("Where is my order? Where is my order? Where is my ..."). A caller
 //! does not repeat themselves word for word within one turn, so a text whose tail is the same
 //! run of words two or more times over keeps only the first copy, and a whole sentence said
-//! twice in a row ("Yes. Yes.", Whisper's loop on a one-word answer) is kept once.
+//! twice in a row ("Yes. Yes.", Whisper's loop on a one-word answer; "好的。好的。") is kept once.
 
 /// Loops this long (in words) or longer are collapsed from two copies on.
 const MIN_PERIOD: usize = 3;
@@ -19,38 +19,65 @@ pub fn collapse_repeats(text: &str) -> String {
     drop_repeated_sentences(&collapse_loop(text))
 }
 
-fn key(word: &str) -> String {
-    word.chars()
+/// Letters and digits, lower-case: what two words or sentences are compared by.
+fn key(text: &str) -> String {
+    text.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
 }
 
-/// `text` without any sentence (words up to one ending in `.`, `?` or `!`) that is the same as
-/// the sentence just before it. Repetition within a sentence ("no, no, no") is left alone:
-/// that is how people talk; a sentence said twice over adds nothing to what the caller asked.
+/// `text` without any sentence that is the same as the sentence just before it. Repetition
+/// within a sentence ("no, no, no") is left alone: that is how people talk; a sentence said
+/// twice over adds nothing to what the caller asked.
 fn drop_repeated_sentences(text: &str) -> String {
-    let mut kept: Vec<&str> = Vec::new();
-    let mut previous: Option<Vec<String>> = None;
-    let mut sentence: Vec<&str> = Vec::new();
-    let words: Vec<&str> = text.split_whitespace().collect();
-    for (i, word) in words.iter().enumerate() {
-        sentence.push(word);
-        let ends = word.ends_with(['.', '?', '!']) || i + 1 == words.len();
+    let mut out = String::with_capacity(text.len());
+    let mut previous: Option<String> = None;
+    let mut dropped = false;
+    for sentence in sentences(text) {
+        let key = key(sentence);
+        if !key.is_empty() && previous.as_deref() == Some(key.as_str()) {
+            dropped = true;
+        } else {
+            out.push_str(sentence);
+        }
+        previous = Some(key);
+    }
+    if !dropped {
+        return text.to_string();
+    }
+    out.trim_end().to_string()
+}
+
+/// `text` cut after each sentence's end, with the spaces that follow it: `.`, `?` or `!`
+/// before a space or the end of the text (not the dot of "79.99"), and `。`, `？` or `！`
+/// anywhere (Mandarin puts no space after them).
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let ends = matches!(c, '。' | '？' | '！')
+            || (matches!(c, '.' | '?' | '!') && next.is_none_or(char::is_whitespace));
         if !ends {
             continue;
         }
-        let keys: Vec<String> = sentence.iter().map(|w| key(w)).collect();
-        if previous.as_ref() != Some(&keys) {
-            kept.append(&mut sentence);
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, n)) = chars.peek() {
+            if !n.is_whitespace() {
+                break;
+            }
+            end = j + n.len_utf8();
+            chars.next();
         }
-        sentence.clear();
-        previous = Some(keys);
+        out.push(&text[start..end]);
+        start = end;
     }
-    if kept.len() == words.len() {
-        return text.to_string();
+    if start < text.len() {
+        out.push(&text[start..]);
     }
-    kept.join(" ")
+    out
 }
 
 /// `text` with a trailing repetition loop reduced to its first copy.
@@ -106,6 +133,11 @@ mod tests {
         assert_eq!(
             collapse_repeats("No. No! I want a refund. I want a refund."),
             "No. I want a refund."
+        );
+        assert_eq!(collapse_repeats("好的。好的。"), "好的。");
+        assert_eq!(
+            collapse_repeats("It is 79.99. It is 79.99."),
+            "It is 79.99."
         );
         // Only in a row: the same sentence apart is left alone.
         assert_eq!(

@@ -291,8 +291,10 @@ impl WhisperEngine {
             if counted == 0 || whisper_rule || avg_logprob < options.unsure_logprob {
                 continue;
             }
-            // Whisper's byte-level tokens can end a segment inside a character (seen with
-            // Mandarin punctuation): the stray bytes are dropped, not shown as U+FFFD.
+            // Whisper's tokens are bytes: it can emit part of a character's bytes and go on
+            // with another token (seen with a Mandarin comma). A turn is one segment, so there
+            // is no later segment to complete it: the stray bytes are dropped, not shown as
+            // U+FFFD.
             let piece = segment
                 .to_str_lossy()
                 .map_err(|e| AsrError::Inference(e.to_string()))?

@@ -17,8 +17,8 @@ use crate::dialog::language::Language;
 use crate::dialog::planner::{Planner, PlannerError};
 use crate::onnx_runtime::OrtRuntime;
 use crate::store::redact::Redactor;
-use crate::tts::piper::{PiperVoice, TtsError};
 use crate::tts::speaker::{STOCK_PHRASES_EN, Speaker};
+use crate::tts::{PiperVoice, TtsError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnginesError {

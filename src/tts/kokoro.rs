@@ -13,8 +13,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 
 use super::mandarin::MandarinG2p;
-use super::piper::TtsError;
-use super::voice::Voice;
+use super::voice::{TtsError, Voice};
 use crate::audio::Clip;
 use crate::onnx_runtime::OrtRuntime;
 

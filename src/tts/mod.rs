@@ -11,5 +11,5 @@ pub mod speaker;
 pub mod voice;
 
 pub use kokoro::{KokoroFiles, KokoroVoice};
-pub use piper::{PiperVoice, TtsError};
-pub use voice::Voice;
+pub use piper::PiperVoice;
+pub use voice::{TtsError, Voice};

@@ -4,23 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::normalize::normalize;
-use super::voice::Voice;
+use super::voice::{TtsError, Voice};
 use crate::audio::Clip;
 use crate::onnx_runtime::OrtRuntime;
-
-#[derive(Debug, thiserror::Error)]
-pub enum TtsError {
-    #[error("Piper voice {0} does not exist; run `hotline models fetch`")]
-    Missing(PathBuf),
-    #[error("cannot load Piper voice {path}: {detail}")]
-    Load { path: PathBuf, detail: String },
-    #[error("Piper could not speak {text:?}: {detail}")]
-    Synthesis { text: String, detail: String },
-    #[error("text of {chars} characters is too long to speak (at most {max})")]
-    TooLong { chars: usize, max: usize },
-    #[error("cannot produce speech at the call's rate: {0}")]
-    Output(String),
-}
 
 /// espeak-ng keeps one global state (the selected voice, its buffers): two threads
 /// phonemizing at once corrupt each other ("Failed to set voice"). Every phonemization in the

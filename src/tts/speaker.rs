@@ -9,8 +9,7 @@ use std::sync::Arc;
 pub use crate::cancel::CancelToken;
 
 use super::clauses::split_clauses;
-use super::piper::TtsError;
-use super::voice::Voice;
+use super::voice::{TtsError, Voice};
 use crate::audio::stream_resampler::StreamResampler;
 
 /// Longest text `speak` accepts; a reply is a few sentences.

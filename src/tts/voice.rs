@@ -1,8 +1,24 @@
 //! What the [`Speaker`](super::speaker::Speaker) needs of a voice, whichever engine speaks:
 //! Piper (English, through espeak-ng) or Kokoro (Mandarin).
 
-use super::piper::TtsError;
+use std::path::PathBuf;
+
 use crate::audio::Clip;
+
+/// What can go wrong loading a voice or speaking with it, whichever engine.
+#[derive(Debug, thiserror::Error)]
+pub enum TtsError {
+    #[error("voice file {0} does not exist; run `hotline models fetch`")]
+    Missing(PathBuf),
+    #[error("cannot load voice file {path}: {detail}")]
+    Load { path: PathBuf, detail: String },
+    #[error("could not speak {text:?}: {detail}")]
+    Synthesis { text: String, detail: String },
+    #[error("text of {chars} characters is too long to speak (at most {max})")]
+    TooLong { chars: usize, max: usize },
+    #[error("cannot produce speech at the call's rate: {0}")]
+    Output(String),
+}
 
 pub trait Voice: Send {
     /// The rate the voice speaks at.

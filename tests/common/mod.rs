@@ -56,7 +56,7 @@ pub fn assert_heard(said: &str, heard: &str, words_per_slip: usize, keys: &[&str
     let heard_words = words(heard);
     let missing: Vec<&&str> = keys
         .iter()
-        .filter(|k| !heard_words.iter().any(|w| w == *k))
+        .filter(|k| !heard_words.iter().any(|w| *w == k.to_lowercase()))
         .collect();
     assert!(
         error <= allowed && missing.is_empty(),

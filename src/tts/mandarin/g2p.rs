@@ -1,5 +1,5 @@
-//! Mandarin text to Kokoro v1.0's phoneme string, as its Mandarin voices were trained (misaki
-//! 0.9.4's "legacy" Chinese path): numbers written out in hanzi, full-width punctuation made
+//! Mandarin text to Kokoro v1.0's phoneme string, as its Mandarin voices were trained (the path
+//! misaki 0.9.4 takes for Kokoro v1.0, its "legacy" Mandarin path): numbers written out in hanzi, full-width punctuation made
 //! ASCII, each run of hanzi segmented into words by jieba, each word read in pinyin by phrase
 //! (so 便宜 is pián yi and 银行 yín háng), each syllable in IPA with its tone arrow; syllables of a
 //! word run together, words are separated by spaces. No tone sandhi: the voices learnt it.

@@ -27,6 +27,9 @@ const ID_CONTEXT: [&str; 14] = [
     "工号",
 ];
 
+/// What follows the numbers of a date or a clock time.
+const DATE_TIME_UNITS: &str = "月日号点时分";
+
 /// Measure words before which 2 is said 两.
 const MEASURE_WORDS: &str = "个件位天次台双条张本瓶盒份周年小颗只把";
 
@@ -83,7 +86,11 @@ pub fn read_numbers(text: &str) -> String {
             && let Some(minutes) = two_digits_at(&chars, i + 1)
         {
             let hour: u64 = digits.parse().unwrap_or(0);
-            out.push_str(&cardinal(hour));
+            if hour == 2 {
+                out.push('两');
+            } else {
+                out.push_str(&cardinal(hour));
+            }
             out.push('点');
             if minutes > 0 {
                 if minutes < 10 {
@@ -99,23 +106,48 @@ pub fn read_numbers(text: &str) -> String {
             out.push_str(&digit_by_digit(&digits, false));
             continue;
         }
-        let preceding: String = chars[start.saturating_sub(6)..start].iter().collect();
-        let is_id = (digits.len() >= ID_MIN_DIGITS && next != Some('.'))
-            || ID_CONTEXT.iter().any(|w| preceding.contains(w))
-            || (digits.len() > 1 && digits.starts_with('0'));
-        if is_id && next != Some('%') && next != Some('元') {
+        let decimal = next == Some('.') && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+        // 05月03日, 3点: the numbers of a date or a time, zero-padded or not.
+        if !decimal && digits.len() <= 2 && next.is_some_and(|n| DATE_TIME_UNITS.contains(n)) {
+            let n: u64 = digits.parse().unwrap_or(0);
+            if n == 2 && next == Some('点') {
+                out.push('两');
+            } else {
+                out.push_str(&cardinal(n));
+            }
+            continue;
+        }
+        let quantity = next.is_some_and(|n| MEASURE_WORDS.contains(n) || "%元块".contains(n));
+        let is_id = !decimal
+            && !quantity
+            && (digits.len() >= ID_MIN_DIGITS
+                || follows_id_word(&chars[..start])
+                || (digits.len() > 1 && digits.starts_with('0')));
+        if is_id {
             out.push_str(&digit_by_digit(&digits, true));
+            // 400-820-8820: a phone number's groups, with a pause between them.
+            while chars.get(i) == Some(&'-') && chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+                let group = i + 1;
+                i = group;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+                out.push(' ');
+                out.push_str(&digit_by_digit(
+                    &chars[group..i].iter().collect::<String>(),
+                    true,
+                ));
+            }
             continue;
         }
         let (amount, end) = decimal_at(&chars, start);
-        if next == Some('%') {
+        if chars.get(end) == Some(&'%') {
             out.push_str("百分之");
             out.push_str(&amount);
             i = end + 1;
             continue;
         }
-        let is_two = digits == "2" && end == i;
-        if is_two && next.is_some_and(|n| MEASURE_WORDS.contains(n)) {
+        if digits == "2" && end == i && next.is_some_and(|n| MEASURE_WORDS.contains(n)) {
             out.push('两');
         } else {
             out.push_str(&amount);
@@ -125,13 +157,32 @@ pub fn read_numbers(text: &str) -> String {
     out
 }
 
+/// Whether the text before a number ends with a word that makes the number an identifier
+/// (订单, 电话, 尾号...), with at most 是, 为, a colon or spaces between.
+fn follows_id_word(before: &[char]) -> bool {
+    let mut end = before.len();
+    while end > 0 && matches!(before[end - 1], '是' | '为' | '：' | ':' | '#' | ' ') {
+        end -= 1;
+    }
+    let tail: String = before[end.saturating_sub(3)..end].iter().collect();
+    ID_CONTEXT.iter().any(|w| tail.ends_with(w))
+}
+
 /// The number (with decimals) that starts at `start`, in hanzi, and where it ends.
 fn decimal_at(chars: &[char], start: usize) -> (String, usize) {
     let mut i = start;
     while i < chars.len() && chars[i].is_ascii_digit() {
         i += 1;
     }
-    let whole: String = chars[start..i].iter().collect();
+    let mut whole: String = chars[start..i].iter().collect();
+    // 1,299: thousands separators.
+    while chars.get(i) == Some(&',')
+        && (1..=3).all(|k| chars.get(i + k).is_some_and(char::is_ascii_digit))
+        && !chars.get(i + 4).is_some_and(char::is_ascii_digit)
+    {
+        whole.extend(&chars[i + 1..i + 4]);
+        i += 4;
+    }
     let mut out = match whole.parse::<u64>() {
         Ok(n) if n <= MAX_CARDINAL => cardinal(n),
         _ => digit_by_digit(&whole, false),
@@ -199,6 +250,9 @@ fn digit_by_digit(digits: &str, yao: bool) -> String {
 pub fn cardinal(n: u64) -> String {
     if n == 0 {
         return "零".to_string();
+    }
+    if n > MAX_CARDINAL {
+        return digit_by_digit(&n.to_string(), false);
     }
     let groups = [
         (n / 100_000_000, "亿"),
@@ -274,6 +328,8 @@ mod tests {
             (1_000_000, "一百万"),
             (100_000_001, "一亿零一"),
             (120_000_000, "一亿二千万"),
+            // Past what anyone says as a number: digit by digit.
+            (12_345_678_901_234, "一二三四五六七八九零一二三四"),
         ] {
             assert_eq!(cardinal(n), said, "{n}");
         }
@@ -293,6 +349,10 @@ mod tests {
             "单子幺三八零零幺三八零零零"
         );
         assert_eq!(read_numbers("邮政区号 02139"), "邮政区号 零二幺三九");
+        assert_eq!(
+            read_numbers("客服电话400-820-8820"),
+            "客服电话四零零 八二零 八八二零"
+        );
     }
 
     #[test]
@@ -306,6 +366,10 @@ mod tests {
         assert_eq!(read_numbers("打8折，省20%"), "打八折，省百分之二十");
         // A big amount is an amount, not an identifier.
         assert_eq!(read_numbers("12000元"), "一万二千元");
+        assert_eq!(read_numbers("1,299元"), "一千二百九十九元");
+        assert_eq!(read_numbers("打折20.5%"), "打折百分之二十点五");
+        // An order's amount is an amount, even right after 订单.
+        assert_eq!(read_numbers("订单金额79.99元"), "订单金额七十九点九九元");
     }
 
     #[test]
@@ -319,6 +383,10 @@ mod tests {
         assert_eq!(read_numbers("10:05前"), "十点零五分前");
         assert_eq!(read_numbers("9:30"), "九点三十分");
         assert_eq!(read_numbers("18:00"), "十八点");
+        assert_eq!(read_numbers("2:30"), "两点三十分");
+        assert_eq!(read_numbers("下午2点"), "下午两点");
+        assert_eq!(read_numbers("2026年05月03日"), "二零二六年五月三日");
+        assert_eq!(read_numbers("订单11月29日到"), "订单十一月二十九日到");
     }
 
     #[test]
