@@ -242,6 +242,11 @@ impl WhisperEngine {
         // A turn is one utterance: one segment, so Whisper cannot start a second one that
         // repeats the first (its failure on short clips with a reduced audio context).
         params.set_single_segment(true);
+        // No timestamp tokens: nothing here uses them, and with them whisper.cpp ends the
+        // segment as soon as the model puts a timestamp near the end of the audio. On a 10.6 s
+        // reply that cut "... one USB-C charger, $19.99 in total. It has shipped." after
+        // "charge" in about one Piper rendering in four.
+        params.set_no_timestamps(true);
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
         params.set_temperature(0.0);
