@@ -350,6 +350,39 @@ fn classify_abbreviation(word: &str) -> Abbreviation {
     }
 }
 
+/// `text` cut at spaces into pieces of at most `max_chars` characters; a run longer than that
+/// with no space in it is cut anywhere. Blank text gives no pieces. (The speaker keeps clauses
+/// small for Piper this way; Kokoro keeps a phoneme string within what one inference takes.)
+pub fn cut_at_spaces(text: &str, max_chars: usize) -> Vec<String> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    if text.chars().count() <= max_chars {
+        return vec![text.to_string()];
+    }
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if !current.is_empty() && current.chars().count() + 1 + len > max_chars {
+            pieces.push(std::mem::take(&mut current));
+        }
+        if len > max_chars {
+            let chars: Vec<char> = word.chars().collect();
+            pieces.extend(chars.chunks(max_chars).map(|part| part.iter().collect()));
+            continue;
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

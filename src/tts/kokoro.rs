@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use ort::session::Session;
 use ort::value::Tensor;
 
+use super::clauses::cut_at_spaces;
 use super::mandarin::MandarinG2p;
 use super::voice::{TtsError, Voice};
 use crate::audio::Clip;
@@ -89,7 +90,7 @@ impl KokoroVoice {
     /// Speaks a phoneme string (any length: cut at spaces into pieces the model takes).
     pub fn speak_phonemes(&mut self, phonemes: &str) -> Result<Vec<f32>, TtsError> {
         let mut audio = Vec::new();
-        for piece in pieces(phonemes, MAX_PHONEMES) {
+        for piece in cut_at_spaces(phonemes, MAX_PHONEMES) {
             let ids = self.ids(&piece);
             if ids.is_empty() {
                 continue;
@@ -141,38 +142,6 @@ impl Voice for KokoroVoice {
     }
 }
 
-/// `phonemes` cut at spaces (or, for a run without one, anywhere) into pieces of at most
-/// `max` symbols.
-fn pieces(phonemes: &str, max: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut current_len = 0;
-    for word in phonemes.split(' ') {
-        let len = word.chars().count();
-        if current_len > 0 && current_len + 1 + len > max {
-            out.push(std::mem::take(&mut current));
-            current_len = 0;
-        }
-        if current_len > 0 {
-            current.push(' ');
-            current_len += 1;
-        }
-        if len > max {
-            let chars: Vec<char> = word.chars().collect();
-            for part in chars.chunks(max) {
-                out.push(part.iter().collect());
-            }
-            continue;
-        }
-        current.push_str(word);
-        current_len += len;
-    }
-    if !current.trim().is_empty() {
-        out.push(current);
-    }
-    out
-}
-
 fn read_vocab(path: &Path) -> Result<HashMap<char, i64>, String> {
     #[derive(serde::Deserialize)]
     struct VocabFile {
@@ -221,12 +190,12 @@ mod tests {
 
     #[test]
     fn long_phoneme_strings_are_cut_at_spaces() {
-        assert_eq!(pieces("ab cd ef", 5), ["ab cd", "ef"]);
-        assert_eq!(pieces("abcdefg", 3), ["abc", "def", "g"]);
-        assert_eq!(pieces("", 5), Vec::<String>::new());
+        assert_eq!(cut_at_spaces("ab cd ef", 5), ["ab cd", "ef"]);
+        assert_eq!(cut_at_spaces("abcdefg", 3), ["abc", "def", "g"]);
+        assert_eq!(cut_at_spaces("", 5), Vec::<String>::new());
         let long = "ni↓xau↓ ".repeat(200);
         assert!(
-            pieces(&long, MAX_PHONEMES)
+            cut_at_spaces(&long, MAX_PHONEMES)
                 .iter()
                 .all(|p| p.chars().count() <= MAX_PHONEMES)
         );

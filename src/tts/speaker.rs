@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 pub use crate::cancel::CancelToken;
 
-use super::clauses::split_clauses;
+use super::clauses::{cut_at_spaces, split_clauses};
 use super::voice::{TtsError, Voice};
 use crate::audio::stream_resampler::StreamResampler;
 
@@ -107,7 +107,10 @@ impl Speaker {
         if let Some(audio) = self.cache.get(&normalized).cloned() {
             return Ok(self.emit(&audio, cancel, &mut frames, &mut on_frame, true));
         }
-        for clause in split_clauses(&normalized).iter().flat_map(|c| cut_long(c)) {
+        for clause in split_clauses(&normalized)
+            .iter()
+            .flat_map(|c| cut_at_spaces(c, MAX_CLAUSE_CHARS))
+        {
             if cancel.is_cancelled() {
                 return Ok(SpeakOutcome::Cancelled { frames });
             }
@@ -184,38 +187,6 @@ impl Speaker {
     }
 }
 
-/// Cuts a clause longer than [`MAX_CLAUSE_CHARS`] at word boundaries.
-fn cut_long(clause: &str) -> Vec<String> {
-    if clause.chars().count() <= MAX_CLAUSE_CHARS {
-        return vec![clause.to_string()];
-    }
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    for word in clause.split_whitespace() {
-        if !current.is_empty()
-            && current.chars().count() + 1 + word.chars().count() > MAX_CLAUSE_CHARS
-        {
-            pieces.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        // A single "word" longer than the limit (no spaces at all) is cut by characters.
-        if word.chars().count() > MAX_CLAUSE_CHARS {
-            let chars: Vec<char> = word.chars().collect();
-            for part in chars.chunks(MAX_CLAUSE_CHARS) {
-                pieces.push(part.iter().collect());
-            }
-            continue;
-        }
-        current.push_str(word);
-    }
-    if !current.trim().is_empty() {
-        pieces.push(current);
-    }
-    pieces
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,13 +194,13 @@ mod tests {
     #[test]
     fn long_clauses_are_cut_at_words() {
         let clause = "word ".repeat(200);
-        let pieces = cut_long(clause.trim());
+        let pieces = cut_at_spaces(clause.trim(), MAX_CLAUSE_CHARS);
         assert!(pieces.len() >= 4);
         assert!(pieces.iter().all(|p| p.chars().count() <= MAX_CLAUSE_CHARS));
         assert_eq!(pieces.join(" ").split_whitespace().count(), 200);
         let blob = "x".repeat(1000);
         assert!(
-            cut_long(&blob)
+            cut_at_spaces(&blob, MAX_CLAUSE_CHARS)
                 .iter()
                 .all(|p| p.chars().count() <= MAX_CLAUSE_CHARS)
         );
