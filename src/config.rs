@@ -496,6 +496,10 @@ pub struct TtsConfig {
     /// Kokoro's model and phoneme vocabulary.
     pub kokoro_model: PathBuf,
     pub kokoro_vocab: PathBuf,
+    /// How much each rendering of the Piper voice varies, 0-1: 1 is the voice file's own
+    /// randomness (natural), 0 says a sentence the same way every time (reproducible audio,
+    /// which the test suite uses).
+    pub variation: f32,
 }
 
 impl Default for TtsConfig {
@@ -505,6 +509,7 @@ impl Default for TtsConfig {
             mandarin_voice: PathBuf::from("models/kokoro-zf_xiaobei.bin"),
             kokoro_model: PathBuf::from("models/kokoro-v1.0.int8.onnx"),
             kokoro_vocab: PathBuf::from("models/kokoro-v1.0.vocab.json"),
+            variation: 1.0,
         }
     }
 }
@@ -716,6 +721,12 @@ impl Config {
             problems.push(format!(
                 "tts.voice must be a Piper .onnx file, not {}",
                 self.tts.voice.display()
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.tts.variation) {
+            problems.push(format!(
+                "tts.variation must be between 0 and 1, not {}",
+                self.tts.variation
             ));
         }
         if self.tts.mandarin_voice.extension().and_then(|e| e.to_str()) != Some("bin") {

@@ -9,7 +9,6 @@ use std::time::Duration;
 use hotline::asr::stream::audio_ctx_for;
 use hotline::asr::{AsrOptions, AsrStream, WhisperEngine};
 use hotline::audio::wav;
-use hotline::tts::PiperVoice;
 use hotline::tts::speaker::{CancelToken, Speaker};
 use hotline::vad::SileroVad;
 
@@ -94,7 +93,7 @@ fn short_utterances_are_padded_and_contexts_scale() {
     assert_eq!(audio_ctx_for(16_000 * 5), 506);
     assert_eq!(audio_ctx_for(16_000 * 40), 1500);
     // A one-word answer, shorter than whisper.cpp's one-second minimum.
-    let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    let voice = common::piper();
     let mut speaker = Speaker::new(voice, 16_000, 20).unwrap();
     let mut yes = Vec::new();
     speaker

@@ -165,9 +165,12 @@ fn a_supervisor_watches_listens_guides_takes_over_and_hands_back_a_phone_call() 
     if !heard_all {
         let kept = out.join("caller-heard.wav");
         let _ = std::fs::copy(&recording, &kept);
+        // The server's account of the take-over (frames of the person's audio sent, dropped,
+        // gaps) tells a lost voice from a misheard one.
         panic!(
-            "the caller did not hear the supervisor's line and voice: {transcript}\n(recording: {})",
-            kept.display()
+            "the caller did not hear the supervisor's line and voice: {transcript}\n(recording: {})\nserver log:\n{}",
+            kept.display(),
+            serve.log()
         );
     }
 

@@ -7,12 +7,11 @@ mod common;
 use hotline::asr::WhisperEngine;
 use hotline::audio::g711::Law;
 use hotline::audio::{Clip, resample};
-use hotline::tts::PiperVoice;
 use hotline::tts::speaker::{CancelToken, Speaker};
 
 #[test]
 fn speech_survives_the_phone_line() {
-    let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    let voice = common::piper();
     let mut speaker = Speaker::new(voice, 8_000, 20).unwrap();
     let sentence = "Your order has shipped and should arrive on Friday.";
     let mut pcm = Vec::new();
@@ -41,7 +40,7 @@ fn speech_survives_the_phone_line() {
 
 #[test]
 fn an_order_number_read_digit_by_digit_comes_back_as_digits() {
-    let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    let voice = common::piper();
     let mut speaker = Speaker::new(voice, 8_000, 20).unwrap();
     let mut pcm = Vec::new();
     // The caller reads the number digit by digit, as people do on the phone.

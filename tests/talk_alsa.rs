@@ -67,6 +67,7 @@ pcm.!default {{ type asym; playback.pcm "speaker"; capture.pcm "mic" }}
         .current_dir(common::root())
         .env("HOME", dir.path())
         .env("HOTLINE_STORE_URL", &db_url)
+        .env(common::STEADY_VOICE.0, common::STEADY_VOICE.1)
         .stdin(Stdio::null())
         .output()
         .expect("hotline talk runs");

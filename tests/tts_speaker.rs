@@ -7,7 +7,7 @@ use hotline::tts::PiperVoice;
 use hotline::tts::speaker::{CancelToken, MAX_TEXT_CHARS, STOCK_PHRASES_EN, SpeakOutcome, Speaker};
 
 fn speaker(rate: u32) -> Speaker {
-    let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    let voice = common::piper();
     Speaker::new(voice, rate, 20).unwrap()
 }
 
@@ -129,4 +129,27 @@ fn voices_on_several_threads_speak_at_once() {
     for h in handles {
         h.join().expect("a speaking thread panicked");
     }
+}
+
+#[test]
+fn the_voice_varies_by_default_and_is_steady_at_variation_zero() {
+    let ort = common::ort();
+    let path = common::model("en_US-joe-medium.onnx");
+    let text = "Your parcel was delivered on Monday.";
+    let mut natural = PiperVoice::load(&ort, &path).unwrap();
+    let (a, b) = (natural.speak(text).unwrap(), natural.speak(text).unwrap());
+    assert_ne!(
+        a.samples, b.samples,
+        "the voice file's own randomness makes each rendering a little different"
+    );
+    let mut steady = PiperVoice::load(&ort, &path).unwrap().with_variation(0.0);
+    let (c, d) = (steady.speak(text).unwrap(), steady.speak(text).unwrap());
+    assert_eq!(
+        c.samples, d.samples,
+        "variation 0 renders a sentence the same way"
+    );
+    assert!(
+        c.samples.iter().map(|s| s * s).sum::<f32>() > 1.0,
+        "and it still speaks"
+    );
 }

@@ -3,13 +3,11 @@
 mod common;
 
 use hotline::audio::{Clip, resample};
-use hotline::tts::PiperVoice;
 use hotline::vad::{SileroVad, TurnConfig, TurnDetector, TurnEvent};
 use std::time::Duration;
 
 fn speech() -> Clip {
-    let mut voice =
-        PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    let mut voice = common::piper();
     let said = voice.speak("Hello, I am calling about my order.").unwrap();
     // Half a second of silence on both sides, as on a call.
     let pad = vec![0.0; said.sample_rate as usize / 2];

@@ -60,7 +60,7 @@ impl Engines {
             ..AsrOptions::default()
         };
         let planner = Planner::load(ort, &config.llm)?;
-        let voice = PiperVoice::load(ort, &config.tts.voice)?;
+        let voice = PiperVoice::load(ort, &config.tts.voice)?.with_variation(config.tts.variation);
         let rate = voice.sample_rate();
         let mut speaker = Speaker::new(voice, rate, 20)?;
         let mut stock: Vec<&str> = STOCK_PHRASES_EN.to_vec();

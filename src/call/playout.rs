@@ -81,6 +81,13 @@ struct State {
     /// The person's frames at the call's rate, and the part of a frame still to fill.
     agent: VecDeque<Vec<f32>>,
     agent_carry: Vec<f32>,
+    /// Their audio is flowing (the queue has not run dry since it reached AGENT_PREFILL).
+    agent_flowing: bool,
+    /// Frames of theirs sent, dropped for a full queue, and times their queue ran dry, this
+    /// take-over (logged at hand-back).
+    agent_sent: usize,
+    agent_dropped: usize,
+    agent_dry: usize,
 }
 
 /// The playout of one call; cheap to clone.
@@ -97,9 +104,15 @@ pub type ListenFrame = Arc<[i16]>;
 /// How far listen-in runs behind the call.
 pub const LISTEN_DELAY: Duration = Duration::from_millis(100);
 
-/// A person's audio queued ahead of the send clock: 300 ms. Beyond it the oldest is dropped
-/// (their browser's clock runs fast, or it sent a burst), which keeps their delay bounded.
-pub const AGENT_FRAMES: usize = 15;
+/// A person's audio queued ahead of the send clock: 1 s. Beyond it the oldest is dropped
+/// (their browser's clock runs fast), which keeps their delay bounded. A browser sends its
+/// microphone in ~43 ms chunks at uneven times, and in bursts of several hundred ms when its
+/// machine is busy: a shorter queue cut words out of the bursts.
+pub const AGENT_FRAMES: usize = 50;
+
+/// After a person's queue ran dry, their audio goes out again once this many frames (60 ms)
+/// wait, so that one late chunk is a short gap, not a stutter of frame-sized gaps.
+pub const AGENT_PREFILL: usize = 3;
 
 /// Speech queued here beyond this is cut (a runaway reply); about two minutes at 20 ms.
 pub const MAX_QUEUED_FRAMES: usize = 6000;
@@ -138,6 +151,10 @@ impl Playout {
                 agent_on: false,
                 agent: VecDeque::new(),
                 agent_carry: Vec::new(),
+                agent_flowing: false,
+                agent_sent: 0,
+                agent_dropped: 0,
+                agent_dry: 0,
             })),
             flags,
         }
@@ -164,9 +181,18 @@ impl Playout {
                 s.queue.push_back(frame);
             }
         }
+        if s.agent_on && !s.agent_flowing && s.agent.len() >= AGENT_PREFILL {
+            s.agent_flowing = true;
+        }
+        if s.agent_on && s.agent_flowing && s.agent.is_empty() {
+            s.agent_flowing = false;
+            s.agent_dry += 1;
+        }
         if s.agent_on
+            && s.agent_flowing
             && let Some(samples) = s.agent.pop_front()
         {
+            s.agent_sent += 1;
             // The person who took the call speaks: their voice is what the caller hears, what
             // the echo gate expects back, and the recording's right channel.
             let start = s.media;
@@ -259,9 +285,19 @@ impl Playout {
     /// ([`AgentLine`]) goes out ahead of the assistant's speech.
     pub fn set_agent(&self, on: bool) {
         let mut s = lock(&self.state);
+        if s.agent_on && !on {
+            tracing::info!(
+                sent = s.agent_sent,
+                dropped = s.agent_dropped,
+                ran_dry = s.agent_dry,
+                "the person's audio on this call (20 ms frames)"
+            );
+        }
         s.agent_on = on;
         s.agent.clear();
         s.agent_carry.clear();
+        s.agent_flowing = false;
+        (s.agent_sent, s.agent_dropped, s.agent_dry) = (0, 0, 0);
     }
 
     /// Where a person's audio goes in.
@@ -300,6 +336,7 @@ impl AgentLine {
             let frame: Vec<f32> = s.agent_carry.drain(..frame_len).collect();
             if s.agent.len() == AGENT_FRAMES {
                 s.agent.pop_front();
+                s.agent_dropped += 1;
             }
             s.agent.push_back(frame);
         }
@@ -447,21 +484,31 @@ mod tests {
         line.push(&[0.5; 400]);
         assert!(!r.playout.next_frame().speech, "not taken over: ignored");
         r.playout.set_agent(true);
-        // 400 samples: two whole 160-sample frames; 80 wait for more.
+        // 400 samples: two whole 160-sample frames; 80 wait for more. Two frames are not
+        // enough to start on (AGENT_PREFILL): the assistant's queued words go out meanwhile.
         line.push(&[0.5; 400]);
         for f in speech(tag(0, 1), 1) {
             r.frames.send(f).unwrap();
         }
         let mut decoded = Vec::new();
-        let first = r.playout.next_frame();
-        MediaFormat::telephone(Law::MuLaw).decode(&first.payload, &mut decoded);
-        assert!(first.speech && (decoded[0] - 0.5).abs() < 0.02);
-        assert!(r.playout.next_frame().speech);
-        // The person is silent: the assistant's queued words may go out.
-        assert!(r.playout.next_frame().speech);
+        let assistant = r.playout.next_frame();
+        MediaFormat::telephone(Law::MuLaw).decode(&assistant.payload, &mut decoded);
+        assert!(assistant.speech && (decoded[0] - 0.5).abs() > 0.02);
+        // A third frame: the person's three go out in order.
+        line.push(&[0.5; 80]);
+        for _ in 0..AGENT_PREFILL {
+            decoded.clear();
+            let frame = r.playout.next_frame();
+            MediaFormat::telephone(Law::MuLaw).decode(&frame.payload, &mut decoded);
+            assert!(frame.speech && (decoded[0] - 0.5).abs() < 0.02);
+        }
+        // The person is silent and nothing else is queued.
+        assert!(!r.playout.next_frame().speech);
+        // One frame after running dry waits for company.
+        line.push(&[0.5; 160]);
         assert!(!r.playout.next_frame().speech);
         // A burst is cut to the newest AGENT_FRAMES.
-        line.push(&vec![0.1; 160 * (AGENT_FRAMES + 5) - 80]);
+        line.push(&vec![0.1; 160 * (AGENT_FRAMES + 5)]);
         let sent = (0..AGENT_FRAMES + 5)
             .filter(|_| r.playout.next_frame().speech)
             .count();

@@ -20,7 +20,7 @@ pub fn run(config: &Config, text: &str, out: &Path, rate: Option<u32>) -> Result
     let voice: Box<dyn Voice> = if Language::detect(text) == Some(Language::Zh) {
         Box::new(KokoroVoice::load(&ort, &config.tts.kokoro_files(), 2)?)
     } else {
-        Box::new(PiperVoice::load(&ort, &config.tts.voice)?)
+        Box::new(PiperVoice::load(&ort, &config.tts.voice)?.with_variation(config.tts.variation))
     };
     let rate = rate.unwrap_or(voice.sample_rate());
     if !RATES.contains(&rate) {

@@ -17,6 +17,10 @@ pub struct PiperVoice {
     piper: piper_rs::Piper,
     sample_rate: u32,
     espeak_voice: String,
+    /// The voice file's own randomness: `noise_scale` (timbre and pitch) and `noise_w`
+    /// (timing), as scaled by [`Self::with_variation`].
+    noise_scale: f32,
+    noise_w: f32,
 }
 
 impl PiperVoice {
@@ -49,6 +53,10 @@ impl PiperVoice {
             .map_err(|e| load_err(format!("{}: {e}", config.display())))?;
         let sample_rate = model_config.audio.sample_rate;
         let espeak_voice = model_config.espeak.voice.clone();
+        let (noise_scale, noise_w) = (
+            model_config.inference.noise_scale,
+            model_config.inference.noise_w,
+        );
         if sample_rate == 0 {
             return Err(load_err("its .onnx.json has a sample rate of 0".into()));
         }
@@ -61,7 +69,23 @@ impl PiperVoice {
             piper,
             sample_rate,
             espeak_voice,
+            noise_scale,
+            noise_w,
         })
+    }
+
+    /// Scales the voice's randomness: 1 is the voice file's own (each rendering of a sentence
+    /// sounds a little different, as a person's would), 0 renders a sentence the same way
+    /// every time. Values outside 0-1 are clamped.
+    pub fn with_variation(mut self, variation: f32) -> PiperVoice {
+        let variation = if variation.is_finite() {
+            variation.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        self.noise_scale *= variation;
+        self.noise_w *= variation;
+        self
     }
 
     /// The rate the voice speaks at (22050 Hz for medium voices).
@@ -93,7 +117,14 @@ impl PiperVoice {
         };
         let (samples, sample_rate) = self
             .piper
-            .create(&phonemes, true, None, None, None, None)
+            .create(
+                &phonemes,
+                true,
+                None,
+                None,
+                Some(self.noise_scale),
+                Some(self.noise_w),
+            )
             .map_err(|e| failed(e.to_string()))?;
         Ok(Clip {
             samples,

@@ -67,12 +67,26 @@ pub fn assert_heard(said: &str, heard: &str, words_per_slip: usize, keys: &[&str
 
 pub const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
 
+/// Every `hotline` the tests start says each sentence the same way every run (Piper's
+/// randomness off, `[tts] variation = 0`): what Whisper hears of the assistant is then the same
+/// on every run, so a check that passes here passes in CI, and one that fails, fails again.
+/// The product's default voice varies (`variation = 1`); `bench::wer` measures Whisper on that.
+pub const STEADY_VOICE: (&str, &str) = ("HOTLINE_TTS_VARIATION", "0");
+
+/// The Piper voice the tests speak with, steady as [`STEADY_VOICE`].
+pub fn piper() -> hotline::tts::PiperVoice {
+    hotline::tts::PiperVoice::load(&ort(), &model("en_US-joe-medium.onnx"))
+        .expect("the Piper voice loads")
+        .with_variation(0.0)
+}
+
 /// Runs the release `hotline` binary in the repository root with extra environment, killing
 /// it if it runs longer than `limit` (so a hang is a test failure, not a stuck CI job).
 pub fn hotline(args: &[&str], env: &[(&str, &Path)], limit: Duration) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
         .args(args)
         .current_dir(root())
+        .env(STEADY_VOICE.0, STEADY_VOICE.1)
         .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

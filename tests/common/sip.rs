@@ -68,6 +68,7 @@ impl Serve {
             .env("HOTLINE_SIP_RTP_PORT_MAX", (rtp_min + 199).to_string())
             .env("HOTLINE_WEB_LISTEN", "127.0.0.1:0")
             .env("HOTLINE_WEB_ICE_UDP", "[\"127.0.0.1:0\"]")
+            .env(super::STEADY_VOICE.0, super::STEADY_VOICE.1)
             // TEST_SERVE_LOG widens the server's log when a test needs looking into.
             .env(
                 "RUST_LOG",
