@@ -268,11 +268,26 @@ pub struct SipConfig {
     /// Longest call; then hotline says nothing more and hangs up (0: no limit). Also ends
     /// calls held forever by a caller that vanished.
     pub max_call_s: u64,
+    /// Numbers dialled (the Request-URI's user part, e.g. a shop's Mandarin line) whose callers
+    /// are greeted in Mandarin; others are greeted in English. Either way the conversation
+    /// follows the language the caller speaks (with `asr.language = "auto"`).
+    pub mandarin_numbers: Vec<String>,
     /// Register with a PBX as an extension (calls then come through the PBX).
     pub register: Option<SipRegister>,
     /// Where `transfer_to_human` sends the caller (a blind transfer by REFER), e.g.
     /// `sip:support@pbx.example.com`. None: the assistant says a colleague will call back.
     pub agent_uri: Option<String>,
+}
+
+impl SipConfig {
+    /// The greeting's language for a call to `dialled`.
+    pub fn language_of_number(&self, dialled: Option<&str>) -> crate::dialog::language::Language {
+        use crate::dialog::language::Language;
+        match dialled {
+            Some(number) if self.mandarin_numbers.iter().any(|n| n == number) => Language::Zh,
+            _ => Language::En,
+        }
+    }
 }
 
 /// `[sip.register]`: the extension hotline registers as.
@@ -318,6 +333,7 @@ impl Default for SipConfig {
             record_dir: None,
             media_timeout_s: 60,
             max_call_s: 3600,
+            mandarin_numbers: Vec::new(),
             agent_uri: None,
             register: None,
         }
@@ -471,7 +487,8 @@ impl WhisperModel {
 #[serde(default, deny_unknown_fields)]
 pub struct AsrConfig {
     pub model: WhisperModel,
-    /// `en`, `zh` or `auto`.
+    /// `auto` (each utterance is decoded in the call's current language and switches to the
+    /// other when Whisper clearly hears English or Mandarin instead), `en` or `zh` (fixed).
     pub language: String,
     pub threads: usize,
 }
@@ -480,7 +497,7 @@ impl Default for AsrConfig {
     fn default() -> Self {
         Self {
             model: WhisperModel::Base,
-            language: "en".into(),
+            language: "auto".into(),
             threads: 2,
         }
     }

@@ -40,9 +40,37 @@ const AMOUNT_OR_DATE_AFTER: &str = "元块月日号年";
 /// Digit runs this long (said one by one) are identifiers or years.
 const MIN_ID_DIGITS: usize = 3;
 
+/// Words right before an identifier said digit by digit.
+const ID_WORDS: [&str; 5] = ["订单", "单号", "号码", "尾号", "编号"];
+
+/// 幺 (yāo, "one" in numbers said digit by digit) as Whisper often writes it: 要 (yào, "want"),
+/// or as 一 next to digits it wrote as digits ("订单要0042", "1000四二"). Taken as one where
+/// it stands in a digit run: right after a digit or an order word, and right before a digit.
+fn spoken_ones(chars: &[char]) -> Vec<char> {
+    let is_digit =
+        |c: Option<&char>| c.is_some_and(|c| c.is_ascii_digit() || digit_value(*c).is_some());
+    let mut out: Vec<char> = Vec::with_capacity(chars.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1);
+        let after_id_word = ID_WORDS.iter().any(|w| {
+            let w: Vec<char> = w.chars().collect();
+            out.ends_with(&w)
+        });
+        let one = matches!(c, '要' | '幺' | '一')
+            && is_digit(next)
+            && (after_id_word || is_digit(out.last()));
+        out.push(match (one, next) {
+            (true, Some(n)) if n.is_ascii_digit() => '1',
+            (true, _) => '幺',
+            (false, _) => c,
+        });
+    }
+    out
+}
+
 /// `text` with the numerals that are data written as digits.
 pub fn chinese_numbers_as_digits(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
+    let chars: Vec<char> = spoken_ones(&text.chars().collect::<Vec<_>>());
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
@@ -154,6 +182,23 @@ fn value(numeral: &[char]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_written_as_yao_or_yi_inside_a_number() {
+        assert_eq!(
+            chinese_numbers_as_digits("订单要0042的状态"),
+            "订单10042的状态"
+        );
+        assert_eq!(
+            chinese_numbers_as_digits("订单号要零零零四二"),
+            "订单号100042"
+        );
+        assert_eq!(chinese_numbers_as_digits("10004要"), "10004要");
+        assert_eq!(chinese_numbers_as_digits("1000四二"), "1000四二");
+        assert_eq!(chinese_numbers_as_digits("我要1件"), "我要1件");
+        assert_eq!(chinese_numbers_as_digits("我要两件"), "我要两件");
+        assert_eq!(chinese_numbers_as_digits("第一2"), "第一2");
+    }
 
     #[test]
     fn identifiers_said_digit_by_digit() {

@@ -24,7 +24,7 @@ use crate::dialog::language::is_han;
 pub enum Language {
     En,
     Zh,
-    /// Detect per utterance.
+    /// Detect per utterance: English or Mandarin, whichever Whisper hears.
     Auto,
 }
 
@@ -97,6 +97,8 @@ pub struct Transcript {
     pub audio: Duration,
     /// Wall time the decode took.
     pub decode_time: Duration,
+    /// The language it was decoded in (detected, with `Language::Auto`).
+    pub language: Language,
 }
 
 pub struct AsrStream {
@@ -105,6 +107,8 @@ pub struct AsrStream {
     options: AsrOptions,
     audio: Vec<f32>,
     decoded_up_to: usize,
+    /// With `Language::Auto`, the language of the last utterance (English at first).
+    heard: Language,
 }
 
 /// Whisper's encoder sees 50 frames per second (1500 for 30 s).
@@ -122,7 +126,16 @@ impl AsrStream {
             options,
             audio: Vec::with_capacity(capacity),
             decoded_up_to: 0,
+            heard: Language::En,
         })
+    }
+
+    /// The language the next utterance is expected in with `Language::Auto`, when detection
+    /// names neither English nor Mandarin (at first: the call's greeting language).
+    pub fn expect(&mut self, language: Language) {
+        if language != Language::Auto {
+            self.heard = language;
+        }
     }
 
     pub fn set_language(&mut self, language: Language) {
@@ -185,6 +198,7 @@ impl AsrStream {
                 is_final,
                 audio,
                 decode_time: started.elapsed(),
+                language: self.heard,
             });
         }
         let mut padded;
@@ -196,14 +210,58 @@ impl AsrStream {
         } else {
             &self.audio
         };
-        let text = self.engine.run(&mut self.state, samples, &self.options)?;
+        let (engine, state, options) = (&self.engine, &mut self.state, &self.options);
+        let (text, language) = match options.language {
+            // Decoded in the language of the last utterance; the decoder's language guess on
+            // the same encoder output (one step) says whether the caller switched, and only
+            // then is it decoded again.
+            Language::Auto => {
+                let expected = self.heard;
+                let text = decode_in(engine, state, options, samples, expected)?;
+                let lean = engine.mandarin_over_english(state, options.threads)?;
+                tracing::debug!(lean, "Mandarin over English");
+                let sounds = match expected {
+                    Language::Zh if lean < -SWITCH_MARGIN => Language::En,
+                    Language::En if lean > SWITCH_MARGIN => Language::Zh,
+                    _ => expected,
+                };
+                if sounds == expected {
+                    (text, expected)
+                } else {
+                    tracing::debug!(?sounds, ?expected, "the caller switched language");
+                    self.heard = sounds;
+                    (decode_in(engine, state, options, samples, sounds)?, sounds)
+                }
+            }
+            fixed => (decode_in(engine, state, options, samples, fixed)?, fixed),
+        };
         Ok(Transcript {
             text,
             is_final,
             audio,
             decode_time: started.elapsed(),
+            language,
         })
     }
+}
+
+/// How clearly (in logits) an utterance must sound like the other language before the stream
+/// switches to it: a short or unclear utterance keeps the call's language.
+pub const SWITCH_MARGIN: f32 = 2.0;
+
+/// `samples` decoded in `language` with the stream's other options.
+fn decode_in(
+    engine: &WhisperEngine,
+    state: &mut WhisperState,
+    options: &AsrOptions,
+    samples: &[f32],
+    language: Language,
+) -> Result<String, AsrError> {
+    let options = AsrOptions {
+        language,
+        ..options.clone()
+    };
+    engine.run(state, samples, &options)
 }
 
 /// `audio_ctx` for `samples` of 16 kHz audio: the utterance's encoder frames plus a margin of
@@ -216,6 +274,36 @@ pub fn audio_ctx_for(samples: usize) -> i32 {
 }
 
 impl WhisperEngine {
+    /// Right after a decode on `state`: how much more its audio sounds like Mandarin than
+    /// English (Cantonese counts as Mandarin here), as the difference of the decoder's
+    /// language-token logits after the start-of-transcript token (above 0: Mandarin). One decoder step on the encoder output the decode
+    /// left in the state; whisper.cpp's own detection encodes the audio again (measured: a
+    /// quarter of a second per utterance on 2 cores).
+    pub fn mandarin_over_english(
+        &self,
+        state: &mut WhisperState,
+        threads: usize,
+    ) -> Result<f32, AsrError> {
+        let context = self.context();
+        if !context.is_multilingual() {
+            // tiny.en and its kind hear English only.
+            return Ok(f32::NEG_INFINITY);
+        }
+        let inference = |e: whisper_rs::WhisperError| AsrError::Inference(e.to_string());
+        state
+            .decode(&[context.token_sot()], 0, threads.max(1))
+            .map_err(inference)?;
+        let logits = state.get_logits().map_err(inference)?;
+        let logit = |code: &str| {
+            whisper_rs::get_lang_id(code)
+                .map(|id| context.token_lang(id))
+                .and_then(|token| logits.get(usize::try_from(token).ok()?).copied())
+                .unwrap_or(f32::NEG_INFINITY)
+        };
+        let mandarin = logit("zh").max(logit("yue"));
+        Ok(mandarin - logit("en"))
+    }
+
     /// A fresh per-stream state of this model.
     pub fn create_state(&self) -> Result<WhisperState, AsrError> {
         self.context()

@@ -1,5 +1,6 @@
 //! The engines every call shares, loaded once: Whisper (each call gets its own state), the
-//! planner thread (the LLM), the voice thread (Piper with its phrase cache), the phrase
+//! planner thread (the LLM), the voice threads (Piper for English, Kokoro for Mandarin, each
+//! with its phrase cache), the phrase
 //! extractor, and the Silero model path (each call loads its own small VAD session, which
 //! keeps per-stream state).
 
@@ -18,7 +19,7 @@ use crate::dialog::planner::{Planner, PlannerError};
 use crate::onnx_runtime::OrtRuntime;
 use crate::store::redact::Redactor;
 use crate::tts::speaker::{STOCK_PHRASES_EN, Speaker};
-use crate::tts::{PiperVoice, TtsError};
+use crate::tts::{KokoroVoice, PiperVoice, TtsError, Voice};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnginesError {
@@ -62,11 +63,11 @@ impl Engines {
         let planner = Planner::load(ort, &config.llm)?;
         let voice = PiperVoice::load(ort, &config.tts.voice)?.with_variation(config.tts.variation);
         let rate = voice.sample_rate();
-        let mut speaker = Speaker::new(voice, rate, 20)?;
+        let mut english = Speaker::new(voice, rate, 20)?;
         let mut stock: Vec<&str> = STOCK_PHRASES_EN.to_vec();
         stock.push(filler(Language::En));
-        speaker.warm_cache(&stock)?;
-        let voice = VoiceService::start(speaker)?;
+        english.warm_cache(&stock)?;
+        let voice = VoiceService::start(english, mandarin_speaker(ort, config)?)?;
         Ok(Engines {
             ort: ort.clone(),
             whisper,
@@ -79,4 +80,25 @@ impl Engines {
             tuning: config.call.clone(),
         })
     }
+}
+
+/// The Mandarin voice (Kokoro) with its filler ready, when its files are there; without them
+/// the server still answers English calls, and says what is missing.
+fn mandarin_speaker(ort: &OrtRuntime, config: &Config) -> Result<Option<Speaker>, EnginesError> {
+    let voice = match KokoroVoice::load(ort, &config.tts.kokoro_files(), 2) {
+        Ok(voice) => voice,
+        Err(TtsError::Missing(path)) => {
+            tracing::warn!(
+                "no Mandarin voice: {} is missing (`hotline models fetch` gets it); Mandarin \
+                 replies cannot be spoken",
+                path.display()
+            );
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let rate = voice.sample_rate();
+    let mut speaker = Speaker::new(voice, rate, 20)?;
+    speaker.warm_cache(&[filler(Language::Zh)])?;
+    Ok(Some(speaker))
 }

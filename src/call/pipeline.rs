@@ -55,7 +55,7 @@ use super::playout::{AgentLine, ListenFrame, Playout, PlayoutFlags};
 use super::recording::Recorder;
 use super::registry::{CallRegistry, Registration};
 use super::transport::{MediaTransport, TransportIo};
-use crate::asr::stream::AsrStream;
+use crate::asr::stream::{AsrStream, Language as AsrLanguage};
 use crate::asr::whisper::AsrError;
 use crate::dialog::language::Language;
 use crate::dialog::session::{Clock, Session, SessionOptions};
@@ -226,7 +226,14 @@ pub fn start_call(
         format,
         inbound: inbound_rx.clone(),
         vad: SileroVad::load(&engines.ort, &engines.vad_model, 16_000)?,
-        asr: AsrStream::new(engines.whisper.clone(), engines.asr.clone())?,
+        asr: {
+            let mut asr = AsrStream::new(engines.whisper.clone(), engines.asr.clone())?;
+            asr.expect(match setup.language {
+                Language::En => AsrLanguage::En,
+                Language::Zh => AsrLanguage::Zh,
+            });
+            asr
+        },
         echo_reference: echo_rx,
         events: ears_tx,
         flags,

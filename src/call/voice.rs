@@ -1,7 +1,8 @@
-//! The speech engine thread shared by all calls: one Piper voice (`tts::Speaker`, with its
-//! phrase cache) speaking each job's text clause by clause, resampled to the job's call rate
-//! and cut into the call's frames as it goes, so a reply's first clause is playing while the
-//! rest is synthesized. A job's `CancelToken` stops it between frames (barge-in).
+//! The speech engine threads shared by all calls, one per voice: Piper for English, Kokoro for
+//! Mandarin (a text with any Han character goes to it). Each (`tts::Speaker`, with its phrase
+//! cache) speaks a job's text clause by clause, resampled to the job's call rate and cut into
+//! the call's frames as it goes, so a reply's first clause is playing while the rest is
+//! synthesized. A job's `CancelToken` stops it between frames (barge-in).
 
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::thread;
@@ -9,9 +10,10 @@ use std::thread;
 use super::playout::{SpeechFrame, SpeechTag};
 use crate::audio::stream_resampler::StreamResampler;
 use crate::cancel::CancelToken;
+use crate::dialog::language::Language;
 use crate::tts::speaker::{SpeakOutcome, Speaker};
 
-/// Jobs waiting for the voice, all calls together.
+/// Jobs waiting for one voice, all calls together.
 pub const VOICE_JOBS: usize = 64;
 
 /// One text to speak into one call.
@@ -32,38 +34,54 @@ pub enum VoiceError {
     Busy,
     #[error("the voice thread has stopped")]
     Stopped,
+    #[error("no voice speaks {0:?} (its model files were not there when the server started)")]
+    NoVoice(Language),
 }
 
-/// A handle on the voice thread; cheap to clone.
+/// A handle on the voice threads; cheap to clone.
 #[derive(Clone)]
 pub struct VoiceService {
-    jobs: SyncSender<SpeakJob>,
-    rate: u32,
+    english: SyncSender<SpeakJob>,
+    mandarin: Option<SyncSender<SpeakJob>>,
 }
 
 impl VoiceService {
-    /// Starts the thread. `speaker` must speak at its voice's own rate (resampling is per job).
-    pub fn start(speaker: Speaker) -> std::io::Result<VoiceService> {
-        let rate = speaker.rate();
-        let (jobs, queue) = mpsc::sync_channel::<SpeakJob>(VOICE_JOBS);
-        thread::Builder::new()
-            .name("tts-voice".into())
-            .spawn(move || run(speaker, queue))?;
-        Ok(VoiceService { jobs, rate })
+    /// Starts a thread per voice. Each speaker speaks at its voice's own rate (resampling is
+    /// per job).
+    pub fn start(english: Speaker, mandarin: Option<Speaker>) -> std::io::Result<VoiceService> {
+        Ok(VoiceService {
+            english: spawn("tts-english", english)?,
+            mandarin: mandarin.map(|m| spawn("tts-mandarin", m)).transpose()?,
+        })
     }
 
-    /// The voice's own sample rate.
-    pub fn rate(&self) -> u32 {
-        self.rate
+    /// The language `text` would be spoken in: Mandarin when it has a Han character.
+    pub fn language_of(text: &str) -> Language {
+        Language::detect(text).unwrap_or(Language::En)
     }
 
-    /// Queues a job; never blocks.
+    /// Queues a job on the voice of its text's language; never blocks.
     pub fn speak(&self, job: SpeakJob) -> Result<(), VoiceError> {
-        self.jobs.try_send(job).map_err(|e| match e {
+        let queue = match Self::language_of(&job.text) {
+            Language::En => &self.english,
+            Language::Zh => self
+                .mandarin
+                .as_ref()
+                .ok_or(VoiceError::NoVoice(Language::Zh))?,
+        };
+        queue.try_send(job).map_err(|e| match e {
             TrySendError::Full(_) => VoiceError::Busy,
             TrySendError::Disconnected(_) => VoiceError::Stopped,
         })
     }
+}
+
+fn spawn(name: &str, speaker: Speaker) -> std::io::Result<SyncSender<SpeakJob>> {
+    let (jobs, queue) = mpsc::sync_channel::<SpeakJob>(VOICE_JOBS);
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(move || run(speaker, queue))?;
+    Ok(jobs)
 }
 
 fn run(mut speaker: Speaker, queue: mpsc::Receiver<SpeakJob>) {

@@ -8,11 +8,14 @@ use anyhow::{Context, Result, bail};
 use super::eval::{EvalArgs, load};
 use hotline::call::engines::Engines;
 use hotline::config::Config;
+use hotline::dialog::language::Language;
 use hotline::eval::judge;
+use hotline::eval::scenario::Scenario;
 use hotline::eval::voice::{
-    CallerVoice, VoiceRun, render_stages, run_voice_scenario, summarize_voice,
+    CallerVoice, MandarinCaller, VoiceRun, render_stages, run_voice_scenario, summarize_voice,
 };
 use hotline::onnx_runtime;
+use hotline::tts::{KokoroFiles, KokoroVoice};
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -27,10 +30,33 @@ fn engines(config: &Config) -> Result<Engines> {
     Engines::load(&ort, config).context("loading the engines")
 }
 
+/// The Kokoro voice Mandarin caller turns are spoken with (not the assistant's).
+pub const MANDARIN_CALLER_VOICE: &str = "kokoro-zm_yunjian.bin";
+
+/// The simulated caller: espeak-ng, and a Kokoro voice when a scenario has Mandarin turns.
+fn caller_voice(config: &Config, scenarios: &[Scenario]) -> Result<CallerVoice> {
+    let mut caller = CallerVoice::default();
+    let mandarin = scenarios
+        .iter()
+        .flat_map(|s| &s.turns)
+        .any(|t| Language::detect(&t.text()) == Some(Language::Zh));
+    if mandarin {
+        let ort = onnx_runtime::init(&config.models.onnxruntime)?;
+        let files = KokoroFiles {
+            voice: config.models.dir.join(MANDARIN_CALLER_VOICE),
+            ..config.tts.kokoro_files()
+        };
+        let voice = KokoroVoice::load(&ort, &files, 2)
+            .context("loading the Mandarin caller's voice (`hotline models fetch` gets it)")?;
+        caller.mandarin = Some(MandarinCaller::new(voice));
+    }
+    Ok(caller)
+}
+
 pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
     let scenarios = load(&args.paths)?;
     let engines = engines(config)?;
-    let caller = CallerVoice::default();
+    let caller = caller_voice(config, &scenarios)?;
     let dir = tempfile::tempdir().context("creating a folder for the scenario databases")?;
     let runtime = runtime()?;
     let mut results: Vec<(VoiceRun, hotline::eval::Verdict)> = Vec::new();
@@ -103,12 +129,13 @@ pub fn call(config: &Config, scenario: &Path, out: &Path) -> Result<()> {
         bail!("{} holds no scenario", scenario.display());
     };
     let engines = engines(config)?;
+    let caller = caller_voice(config, std::slice::from_ref(scenario))?;
     let dir = tempfile::tempdir().context("creating a folder for the scenario database")?;
     let run = runtime()?.block_on(run_voice_scenario(
         scenario,
         &engines,
         dir.path(),
-        &CallerVoice::default(),
+        &caller,
         true,
         Some(out.to_path_buf()),
     ));

@@ -113,6 +113,16 @@ impl Extractor {
             })
     }
 
+    /// Digit runs one digit short of or over an order number (five or seven digits): what
+    /// speech recognition makes of an order number when it drops or doubles a digit ("一零零零
+    /// 四二" written 10042). Only worth matching against a verified caller's own orders.
+    pub fn near_order_ids(&self, text: &str) -> Vec<String> {
+        self.digit_groups(text)
+            .into_iter()
+            .filter(|d| d.len() == 5 || d.len() == 7)
+            .collect()
+    }
+
     /// A five-digit ZIP code, when the text holds exactly one digit run of five.
     pub fn zip(&self, text: &str) -> Option<String> {
         let zips: Vec<String> = self
@@ -242,6 +252,35 @@ impl Extractor {
     }
 }
 
+/// Whether `a` becomes `b` by inserting, deleting or changing exactly one character.
+pub fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    match long.len() - short.len() {
+        0 => {
+            short
+                .iter()
+                .zip(long.iter())
+                .filter(|(x, y)| x != y)
+                .count()
+                == 1
+        }
+        1 => {
+            let first_difference = short
+                .iter()
+                .zip(long.iter())
+                .position(|(x, y)| x != y)
+                .unwrap_or(short.len());
+            short[first_difference..] == long[first_difference + 1..]
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +296,12 @@ mod tests {
             ["100042", "100043"]
         );
         assert!(x.order_ids("call me at 5551230001").is_empty());
+        assert_eq!(x.near_order_ids("订单10042的状态"), ["10042"]);
+        assert_eq!(x.near_order_ids("order 1000042"), ["1000042"]);
+        assert!(x.near_order_ids("order 100042").is_empty());
+        assert!(one_edit_apart("10042", "100042") && one_edit_apart("1000042", "100042"));
+        assert!(one_edit_apart("100043", "100042") && !one_edit_apart("100042", "100042"));
+        assert!(!one_edit_apart("10043", "100042") && !one_edit_apart("94107", "100042"));
         assert_eq!(x.order_ids("order 100042, ZIP 94107"), ["100042"]);
         assert_eq!(x.order_ids("100042 94107"), ["100042"]);
     }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::extract::{Answer, Courtesy, Extractor};
+use super::extract::{Answer, Courtesy, Extractor, one_edit_apart};
 use super::language::Language;
 use super::planner::{Known, PlanRequest, Planner, SAY_ONLY};
 use super::reply::{ItemLine, OrderChoice, Reply};
@@ -301,7 +301,7 @@ impl Session {
         }
         let line = self.redacted(text);
         self.lines.push(line);
-        let said = self.extract.order_ids(text);
+        let said = self.said_order_ids(text);
         for id in &said {
             if !self.mentioned.contains(id) {
                 self.mentioned.push(id.clone());
@@ -532,7 +532,7 @@ impl Session {
             return None;
         }
         let language = Language::detect(&text).unwrap_or(self.language);
-        let said = self.extract.order_ids(&text);
+        let said = self.said_order_ids(&text);
         let mut mentioned = self.mentioned.clone();
         for id in &said {
             if !mentioned.contains(id) {
@@ -571,6 +571,33 @@ impl Session {
             self.pending,
             Some(Pending::Verify(_)) | Some(Pending::WhichOrder(_))
         ) || self.expecting.is_some()
+    }
+
+    /// The order numbers in `text`. When it holds none, a number one digit off one of the
+    /// verified caller's own orders (speech recognition dropped or doubled a digit) is taken
+    /// as that order, if exactly one is that close: the reply names the order, and nobody
+    /// else's orders are ever looked at.
+    fn said_order_ids(&self, text: &str) -> Vec<String> {
+        let said = self.extract.order_ids(text);
+        if !said.is_empty() {
+            return said;
+        }
+        let mut near = Vec::new();
+        for heard in self.extract.near_order_ids(text) {
+            let close: Vec<&str> = self
+                .orders
+                .iter()
+                .map(|o| o.order.id.as_str())
+                .filter(|id| one_edit_apart(id, &heard))
+                .collect();
+            if let [one] = close.as_slice()
+                && !near.iter().any(|n: &String| n == one)
+            {
+                tracing::debug!(heard, order = one, "an order number one digit off");
+                near.push(one.to_string());
+            }
+        }
+        near
     }
 
     /// `text` as it may be stored (card numbers and the like removed, as configured).

@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::check::Verdict;
 use super::scenario::Scenario;
 use crate::dialog::extract::Extractor;
-use crate::dialog::language::Language;
 use crate::dialog::planner::Planner;
 use crate::dialog::session::{Clock, Session, SessionOptions, ToolRecord};
 use crate::store::{Store, load_fixture};
@@ -88,7 +87,7 @@ pub async fn run_scenario(
             known_customer: None,
             live_transfer: true,
             clock: Clock::Fixed(scenario.today()),
-            language: Language::En,
+            language: scenario.language,
             use_lexicon,
             redact: None,
         },

@@ -35,6 +35,10 @@ pub struct Scenario {
     pub now: String,
     #[serde(default)]
     pub caller_id: Option<String>,
+    /// The greeting's language, `en` (default) or `zh` (as a shop's Mandarin line or page
+    /// sets it); the conversation follows the language the caller speaks either way.
+    #[serde(default)]
+    pub language: crate::dialog::language::Language,
     #[serde(default)]
     pub fixture: Fixture,
     pub turns: Vec<CallerTurn>,

@@ -1,5 +1,6 @@
 //! Voice evals: a scenario run as a phone call. Each caller turn is synthesized with espeak-ng
-//! (a voice unlike the assistant's), sent as 8 kHz G.711 in 20 ms frames through the file
+//! (a voice unlike the assistant's; Mandarin turns with a male Kokoro voice, as espeak-ng's
+//! Mandarin is too poor for Whisper to follow), sent as 8 kHz G.711 in 20 ms frames through the file
 //! transport on the real clock, into the same call pipeline as a real call. The assistant's
 //! audio is cut per reply from the call's recording and transcribed back with Whisper, and the
 //! scenario's expectations are judged on those transcripts.
@@ -34,6 +35,27 @@ pub enum CallerVoiceError {
     Failed(String),
     #[error("espeak-ng's audio: {0}")]
     Audio(String),
+    #[error("a Mandarin caller turn needs the Kokoro caller voice ({0})")]
+    NoMandarin(String),
+    #[error("the Mandarin caller voice: {0}")]
+    Mandarin(String),
+}
+
+/// The Kokoro voice Mandarin caller turns are spoken with (`models/kokoro-zm_yunjian.bin`, a
+/// man's voice; the assistant's is a woman's).
+#[derive(Clone)]
+pub struct MandarinCaller(std::sync::Arc<std::sync::Mutex<crate::tts::KokoroVoice>>);
+
+impl MandarinCaller {
+    pub fn new(voice: crate::tts::KokoroVoice) -> MandarinCaller {
+        MandarinCaller(std::sync::Arc::new(std::sync::Mutex::new(voice)))
+    }
+}
+
+impl std::fmt::Debug for MandarinCaller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MandarinCaller(Kokoro)")
+    }
 }
 
 /// The simulated caller's voice: an espeak-ng voice, unlike the assistant's Piper voice.
@@ -43,6 +65,8 @@ pub struct CallerVoice {
     pub voice: String,
     /// Words per minute.
     pub speed: u32,
+    /// Speaks the turns with a Han character in them; None: such a turn is an error.
+    pub mandarin: Option<MandarinCaller>,
 }
 
 impl Default for CallerVoice {
@@ -52,6 +76,7 @@ impl Default for CallerVoice {
             // the voice scenarios' phrases; the female variants lose short phrases).
             voice: "en-us+m1".into(),
             speed: 140,
+            mandarin: None,
         }
     }
 }
@@ -59,6 +84,9 @@ impl Default for CallerVoice {
 impl CallerVoice {
     /// `text` spoken at `rate`, peak-normalized to -3 dBFS (a caller close to the phone).
     pub fn synthesize(&self, text: &str, rate: u32) -> Result<Vec<f32>, CallerVoiceError> {
+        if Language::detect(text) == Some(Language::Zh) {
+            return self.synthesize_mandarin(text, rate);
+        }
         // espeak-ng's --stdout header carries no length; a file has a proper one.
         let dir = tempfile::tempdir().map_err(CallerVoiceError::Spawn)?;
         let wav = dir.path().join("caller.wav");
@@ -90,10 +118,31 @@ impl CallerVoice {
             rate,
         )
         .map_err(|e| audio(e.to_string()))?;
-        let peak = clip.samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
-        let gain = if peak > 0.0 { 0.7 / peak } else { 1.0 };
-        Ok(clip.samples.iter().map(|s| s * gain).collect())
+        Ok(peak_normalized(&clip.samples))
     }
+
+    fn synthesize_mandarin(&self, text: &str, rate: u32) -> Result<Vec<f32>, CallerVoiceError> {
+        use crate::tts::Voice;
+        let Some(MandarinCaller(voice)) = &self.mandarin else {
+            return Err(CallerVoiceError::NoMandarin(
+                text.chars().take(40).collect(),
+            ));
+        };
+        let mut voice = voice.lock().unwrap_or_else(|p| p.into_inner());
+        let normalized = voice.normalize(text);
+        let clip = voice
+            .speak(&normalized)
+            .map_err(|e| CallerVoiceError::Mandarin(e.to_string()))?;
+        let clip = to_rate(&clip, rate).map_err(|e| CallerVoiceError::Mandarin(e.to_string()))?;
+        Ok(peak_normalized(&clip.samples))
+    }
+}
+
+/// Peak-normalized to -3 dBFS (a caller close to the phone).
+fn peak_normalized(samples: &[f32]) -> Vec<f32> {
+    let peak = samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    let gain = if peak > 0.0 { 0.7 / peak } else { 1.0 };
+    samples.iter().map(|s| s * gain).collect()
 }
 
 /// One scenario run as a call.
@@ -212,7 +261,7 @@ pub async fn run_voice_scenario(
         known_customer: None,
         live_transfer: true,
         clock: Clock::Fixed(scenario.today()),
-        language: Language::En,
+        language: scenario.language,
         use_lexicon,
         store: store.clone(),
         record_to,
@@ -333,6 +382,8 @@ pub async fn run_voice_scenario(
     out.dropped_frames = report.as_ref().map_or(0, |r| r.dropped_frames);
     let mut verified_at_segment = None;
     let mut segments: Vec<(u64, bool, Duration, Duration)> = Vec::new();
+    // The language each reply was spoken in: Whisper is told it when transcribing the reply.
+    let mut spoken_in: std::collections::HashMap<(u64, bool), Language> = Default::default();
     for (i, event) in follow.log.iter().enumerate() {
         match event {
             CallEvent::SpeechStarted {
@@ -364,10 +415,16 @@ pub async fn run_voice_scenario(
                 out.run.turns_taken += 1;
                 out.run.transcript.push(format!("assistant heard: {text}"));
             }
-            CallEvent::Reply { text, filler, .. } => out.run.transcript.push(format!(
-                "assistant says{}: {text}",
-                if *filler { " (filler)" } else { "" }
-            )),
+            CallEvent::Reply { turn, text, filler } => {
+                spoken_in.insert(
+                    (*turn, *filler),
+                    Language::detect(text).unwrap_or(Language::En),
+                );
+                out.run.transcript.push(format!(
+                    "assistant says{}: {text}",
+                    if *filler { " (filler)" } else { "" }
+                ))
+            }
             CallEvent::BargeIn(crate::call::barge_in::BargeInEvent::Confirm { .. }) => {
                 out.barge_ins += 1;
                 out.run.transcript.push("caller barges in".into());
@@ -407,9 +464,10 @@ pub async fn run_voice_scenario(
             )
             .map_err(|e| e.to_string())
             .and_then(|clip| {
+                let language = spoken_in.get(&(turn, filler)).copied().unwrap_or_default();
                 engines
                     .whisper
-                    .transcribe(&clip.samples, "en")
+                    .transcribe(&clip.samples, language.code())
                     .map_err(|e| e.to_string())
             })
             .unwrap_or_else(|e| {

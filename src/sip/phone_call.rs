@@ -56,6 +56,8 @@ pub struct PhoneCallSetup {
     /// Where the INVITE came from: media is taken from there or from the SDP's address.
     pub signalling_ip: Option<std::net::IpAddr>,
     pub slot: CallSlot,
+    /// The greeting's language (by the number dialled, `sip.mandarin_numbers`).
+    pub language: Language,
 }
 
 /// Removes the call's dialog from the dialog layer however the call ends (rsipstack keeps
@@ -98,6 +100,7 @@ impl PhoneCall {
             mut negotiated,
             caller_id,
             signalling_ip,
+            language,
             slot,
         } = setup;
         let _cleanup = DialogCleanup {
@@ -155,7 +158,7 @@ impl PhoneCall {
             // A hand-over goes to sip.agent_uri (REFER), or waits for someone in the console.
             live_transfer: context.config.agent_uri.is_some() || context.hold_for_person.is_some(),
             clock: Clock::System,
-            language: Language::En,
+            language,
             use_lexicon: true,
             store: context.store.clone(),
             record_to: context

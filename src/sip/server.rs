@@ -459,6 +459,9 @@ async fn on_invite(
         );
     }
     let caller_id = from_user.filter(|_| trusted);
+    // The number dialled picks the greeting's language (a shop's Mandarin line).
+    let dialled = tx.original.uri.user().map(str::to_string);
+    let language = context.config.language_of_number(dialled.as_deref());
     let call = PhoneCall::new(
         context.clone(),
         PhoneCallSetup {
@@ -469,6 +472,7 @@ async fn on_invite(
             caller_id,
             signalling_ip,
             slot,
+            language,
         },
     );
     tokio::spawn(async move {

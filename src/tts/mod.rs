@@ -3,6 +3,7 @@
 //! (`mandarin`) for Mandarin. The [`speaker::Speaker`] streams either into a call.
 
 pub mod clauses;
+pub mod espeak;
 pub mod kokoro;
 pub mod mandarin;
 pub mod normalize;

@@ -1,17 +1,12 @@
 //! A Piper voice: any `.onnx` voice file with its `.onnx.json` beside it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
+use super::espeak;
 use super::normalize::normalize;
 use super::voice::{TtsError, Voice};
 use crate::audio::Clip;
 use crate::onnx_runtime::OrtRuntime;
-
-/// espeak-ng keeps one global state (the selected voice, its buffers): two threads
-/// phonemizing at once corrupt each other ("Failed to set voice"). Every phonemization in the
-/// process goes through this lock; the ONNX synthesis after it runs in parallel.
-static ESPEAK: Mutex<()> = Mutex::new(());
 
 pub struct PiperVoice {
     piper: piper_rs::Piper,
@@ -106,15 +101,9 @@ impl PiperVoice {
             text: text.chars().take(80).collect(),
             detail,
         };
-        let phonemes = {
-            // A panic while holding the lock leaves espeak's state as it was: keep going.
-            let _espeak = ESPEAK
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            espeak_rs::text_to_phonemes(text, &self.espeak_voice, None)
-                .map_err(|e| failed(e.to_string()))?
-                .join(" ")
-        };
+        // Phonemizing is serialized (espeak-ng's global state); the synthesis after it runs in
+        // parallel.
+        let phonemes = espeak::phonemes(text, &self.espeak_voice).map_err(failed)?;
         let (samples, sample_rate) = self
             .piper
             .create(

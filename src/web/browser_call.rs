@@ -129,6 +129,7 @@ impl WebContext {
         self: &Arc<Self>,
         offer: &str,
         token: Option<&str>,
+        language: Language,
         ip: IpAddr,
     ) -> Result<Placed, OfferError> {
         lock(&self.rate).check(ip, Instant::now())?;
@@ -149,7 +150,7 @@ impl WebContext {
             // A hand-over waits for someone in the console; without one it is a call back.
             live_transfer: self.hold_for_person.is_some(),
             clock: Clock::System,
-            language: Language::En,
+            language,
             use_lexicon: true,
             store: self.store.clone(),
             record_to: self

@@ -4,7 +4,8 @@
 //! - `GET /shop` (`/` redirects there): the demo shop, products from the database.
 //! - `GET /widget.js`: the voice widget, for any shop page (`<script src=".../widget.js">`).
 //! - `GET /call/config`: the ICE servers the widget's peer connection uses.
-//! - `POST /call` `{"sdp": offer, "token": optional}` → `201 {"id", "sdp": answer}`; refused
+//! - `POST /call` `{"sdp": offer, "token": optional, "lang": optional}` → `201 {"id", "sdp":
+//!   answer}` (a `zh` page's call is greeted in Mandarin); refused
 //!   with 400 (bad offer), 403 (origin), 429 (rate, Retry-After), 503 (lines busy).
 //! - `GET /call/{id}/events`: the call's captions and state (server-sent events).
 //! - `DELETE /call/{id}`: hang up.
@@ -38,6 +39,7 @@ use crate::call::actor::CallEvent;
 use crate::call::engines::Engines;
 use crate::config::WebConfig;
 use crate::console::routes::ConsoleContext;
+use crate::dialog::language::Language;
 use crate::store::Store;
 
 /// The widget's script, served as is.
@@ -268,6 +270,18 @@ struct OfferBody {
     sdp: String,
     #[serde(default)]
     token: Option<String>,
+    /// The shop page's language (`<html lang>`, e.g. `zh-CN`): the greeting's language.
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+/// The greeting's language for a page in `lang` (a BCP 47 tag): Mandarin for any `zh` tag,
+/// English for anything else.
+fn greeting_language(lang: Option<&str>) -> Language {
+    match lang.map(|l| l.trim().to_ascii_lowercase()) {
+        Some(l) if l == "zh" || l.starts_with("zh-") => Language::Zh,
+        _ => Language::En,
+    }
 }
 
 async fn place_call(
@@ -289,7 +303,12 @@ async fn place_call(
             let context = context.clone();
             async move {
                 context
-                    .place(&offer.sdp, offer.token.as_deref(), peer.ip())
+                    .place(
+                        &offer.sdp,
+                        offer.token.as_deref(),
+                        greeting_language(offer.lang.as_deref()),
+                        peer.ip(),
+                    )
                     .await
             }
         })

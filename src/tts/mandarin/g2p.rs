@@ -7,6 +7,7 @@
 use jieba_rs::Jieba;
 use pinyin::{Converter, ToneStyle};
 
+use super::latin::latin_phonemes;
 use super::numbers::read_numbers;
 use super::syllable::to_phonemes;
 use crate::dialog::language::is_han;
@@ -83,7 +84,7 @@ impl MandarinG2p {
                     after_word = true;
                 }
                 Piece::Other(other) => {
-                    out.push_str(&other);
+                    out.push_str(&latin_phonemes(&other));
                     after_word = false;
                 }
             }
@@ -213,6 +214,11 @@ mod tests {
         let g2p = MandarinG2p::new();
         assert_eq!(g2p.phonemes("好的，谢谢！"), "xau↓ tɤ, ɕje↘ɕje!");
         assert_eq!(g2p.phonemes(""), "");
-        assert_eq!(g2p.phonemes("OK"), "OK");
+        // English in between is read with English sounds (spelled out when in capitals).
+        assert_eq!(
+            g2p.phonemes("OK"),
+            super::super::latin::latin_phonemes("OK")
+        );
+        assert!(g2p.phonemes("OK").contains("kˈA"), "{}", g2p.phonemes("OK"));
     }
 }

@@ -139,7 +139,7 @@
       const response = await fetch(base + "/call", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ sdp: pc.localDescription.sdp, token }),
+        body: JSON.stringify({ sdp: pc.localDescription.sdp, token, lang: document.documentElement.lang || "en" }),
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(body.error || response.statusText);
