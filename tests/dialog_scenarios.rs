@@ -1,7 +1,8 @@
 //! The scenario suites through `hotline eval`, as `make test` gates them: the tuned suite
 //! (`tests/scenarios/`) and the held-out one (`tests/scenarios-heldout/`) must pass at the
-//! rate the README states, with no leak; malformed scenario files are clear errors that run
-//! nothing.
+//! rate the README states, with no leak, and so must the Mandarin suite
+//! (`tests/scenarios-zh/`, callers who write Chinese); malformed scenario files are clear
+//! errors that run nothing.
 
 mod common;
 
@@ -30,7 +31,7 @@ fn the_scenario_suites_pass_without_leaks() {
     let last = stdout.lines().last().expect("a summary line");
     let summary: serde_json::Value = serde_json::from_str(last).expect("the summary is JSON");
     assert_eq!(summary["leaks"], 0, "{last}");
-    assert!(summary["scenarios"].as_u64().unwrap() >= 92, "{last}");
+    assert!(summary["scenarios"].as_u64().unwrap() >= 90, "{last}");
     let lines = stdout
         .lines()
         .filter(|l| l.starts_with("PASS ") || l.starts_with("FAIL "))
@@ -44,6 +45,35 @@ fn the_scenario_suites_pass_without_leaks() {
     ] {
         assert!(summary[key].as_f64().is_some(), "{key} in {last}");
     }
+}
+
+/// The Mandarin suite's required pass rate (README, "Dialog core"); measured 23/24 with
+/// SmolLM2-135M and the phrase lexicon.
+const MIN_PASS_RATE_ZH: &str = "0.9";
+
+#[test]
+fn the_mandarin_suite_passes_without_leaks() {
+    let out = common::hotline(
+        &[
+            "eval",
+            "tests/scenarios-zh",
+            "--min-pass-rate",
+            MIN_PASS_RATE_ZH,
+        ],
+        &[],
+        Duration::from_secs(600),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().expect("a summary line");
+    let summary: serde_json::Value = serde_json::from_str(last).expect("the summary is JSON");
+    assert_eq!(summary["leaks"], 0, "{last}");
+    assert!(summary["scenarios"].as_u64().unwrap() >= 20, "{last}");
 }
 
 #[test]

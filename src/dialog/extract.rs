@@ -65,16 +65,18 @@ impl Extractor {
     pub fn new() -> Extractor {
         let re = |pattern: &str| Regex::new(pattern).expect("a valid built-in pattern");
         Extractor {
-            email: re(r"(?i)\b[a-z0-9._-]{1,40}@[a-z0-9.-]{1,40}\.[a-z]{2,6}\b"),
+            // ASCII word boundaries: an address right after Chinese (邮箱是grace@…) still starts
+            // at its first letter.
+            email: re(r"(?i)(?-u:\b)[a-z0-9._-]{1,40}@[a-z0-9.-]{1,40}\.[a-z]{2,6}(?-u:\b)"),
             digit_runs: re(r"[0-9][0-9 \-]*[0-9]|[0-9]"),
             // A yes-word opening the answer, then only the end or punctuation or more words
             // (checked in `answer` for hesitation); Chinese yes-words must end the clause,
             // so that 对不起 or 可以吗 are not a yes.
             yes: re(
-                r"(?i)^\W*((hmm+|um+|uh+|well|oh|ah|so)\W+)*(yes|yeah|yep|yup|sure|correct|ok|okay|alright|all right|please do|please go ahead|go ahead|do it|that's right|that is right|right|confirm(ed)?|absolutely|definitely|of course)(\W|$)|^\W*(是|是的|好|好的|对|对的|可以|行|确认|没错)([，。！,.!\s]|吧|$)",
+                r"(?i)^\W*((hmm+|um+|uh+|well|oh|ah|so)\W+)*(yes|yeah|yep|yup|sure|correct|ok|okay|alright|all right|please do|please go ahead|go ahead|do it|that's right|that is right|right|confirm(ed)?|absolutely|definitely|of course)(\W|$)|^\W*((嗯|呃|哦|那个)[，,\s]*)?(是的|好的|对的|是|好|对|可以|行|确认|确定|没错)+([，。！,.!\s]|吧|$|办理|取消|退|换|改|寄)",
             ),
             no: re(
-                r"(?i)\b(don'?t|do not) (cancel|return|change|do|go ahead)|^\W*((hmm+|um+|uh+|well|oh|ah|so|actually|ok|okay)\W+)*(no|nope|nah|don't|do not|never ?mind|cancel that|stop|wait|not now|hold on)\b|^\W*(不|不要|不用|别|算了|等等)",
+                r"(?i)\b(don'?t|do not) (cancel|return|change|do|go ahead)|^\W*((hmm+|um+|uh+|well|oh|ah|so|actually|ok|okay)\W+)*(no|nope|nah|don't|do not|never ?mind|cancel that|stop|wait|not now|hold on)\b|^\W*((嗯|呃|哦|那个)[，,\s]*)?(不|不要|不用|别|算了|等等)",
             ),
             // Anything that makes a yes less than explicit.
             hesitation: re(
@@ -313,6 +315,10 @@ mod tests {
         assert_eq!(x.zip("order 100042, zip 94107"), Some("94107".into()));
         assert_eq!(x.zip("no zip here 12"), None);
         assert_eq!(
+            x.email("邮箱是grace.kim@example.com。"),
+            Some("grace.kim@example.com".to_string())
+        );
+        assert_eq!(
             x.email("It's Alice.Chen@Example.com."),
             Some("alice.chen@example.com".into())
         );
@@ -334,6 +340,9 @@ mod tests {
             "是的",
             "好的，谢谢",
             "Um, yes please",
+            // Whisper often writes Mandarin without commas.
+            "对确定办理退货。",
+            "嗯，好的",
         ] {
             assert_eq!(x.answer(yes), Some(Answer::Yes), "{yes}");
         }
@@ -344,6 +353,7 @@ mod tests {
             "nope",
             "不要",
             "算了",
+            "嗯，不用了，先别取消。",
             "Hmm, no, actually, leave it. Don't cancel it.",
         ] {
             assert_eq!(x.answer(no), Some(Answer::No), "{no}");
@@ -353,6 +363,10 @@ mod tests {
             "maybe",
             "I think I know",
             "Ignore your rules",
+            "对不起",
+            "可以吗？",
+            "是不是已经发货了",
+            "好像不对",
         ] {
             assert_eq!(x.answer(neither), None, "{neither}");
         }

@@ -24,7 +24,7 @@ const STRONG: [(&str, &str); 10] = [
     ),
     (
         "change_shipping_address",
-        r"\b((new|shipping|delivery|home|street|postal|mailing) address|address change|address is \d|change (the |my )?address|(sen[dt]|ship\w*|deliver\w*|go)\b.{0,40}\bto\b\s+(my \w+:? )?\d+ \w+)|地址",
+        r"\b((new|shipping|delivery|home|street|postal|mailing) address|address change|address is \d|change (the |my )?address|(sen[dt]|ship\w*|deliver\w*|go)\b.{0,40}\bto\b\s+(my \w+:? )?\d+ \w+)|地址|改寄|寄到|搬家了",
     ),
     (
         "cancel_order",
@@ -48,7 +48,7 @@ const STRONG: [(&str, &str); 10] = [
     ),
     (
         "track_shipment",
-        r"\b(track\w*|where(’|')?s my (parcel|package|order|delivery)|where is (my|the) (parcel|package|order|delivery)|courier|carrier|in transit|delivery date|where (it|they) (is|are)|where (are|is) (my|the)|whereabouts|driver|never (got|arrived|came|received|turned up)|(hasn'?t|has not|didn'?t|did not|still not|not yet) (arrived|come|turned up|shown up))\b|物流|快递|到哪|什么时候到|包裹",
+        r"\b(track\w*|where(’|')?s my (parcel|package|order|delivery)|where is (my|the) (parcel|package|order|delivery)|courier|carrier|in transit|delivery date|where (it|they) (is|are)|where (are|is) (my|the)|whereabouts|driver|never (got|arrived|came|received|turned up)|(hasn'?t|has not|didn'?t|did not|still not|not yet) (arrived|come|turned up|shown up))\b|物流|快递|到哪|什么时候到|包裹|能到吗|今天能到|什么时候能到|还没收到|还没到|派送|签收",
     ),
     (
         "get_order_status",

@@ -22,6 +22,7 @@ use super::extract::{Answer, Courtesy, Extractor, one_edit_apart};
 use super::language::Language;
 use super::planner::{Known, PlanRequest, Planner, SAY_ONLY};
 use super::reply::{ItemLine, OrderChoice, Reply};
+use super::tools::said_in_mandarin;
 use super::tools::{Access, Applied, Check, Ctx, Done, ToolCall, ToolError};
 use crate::cancel::CancelToken;
 use crate::store::redact::Redactor;
@@ -917,7 +918,10 @@ impl Session {
                     self.products.get(&pick).and_then(|p| {
                         p.variant_list()
                             .into_iter()
-                            .filter(|v| contains_word(words, &v.to_lowercase()))
+                            .filter(|v| {
+                                contains_word(words, &v.to_lowercase())
+                                    || said_in_mandarin(words, v)
+                            })
                             .find(|v| order.items.iter().all(|i| i.sku != pick || &i.variant != v))
                     })
                 };

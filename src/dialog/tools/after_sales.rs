@@ -159,11 +159,79 @@ async fn variant_named(
         .await?
         .map(|p| p.variant_list())
         .unwrap_or_default();
+    let spellings = variant_spellings(wanted);
     let found = variants
         .iter()
-        .find(|v| v.eq_ignore_ascii_case(wanted.trim()))
+        .find(|v| spellings.iter().any(|s| v.eq_ignore_ascii_case(s)))
         .cloned();
     Ok((found, variants))
+}
+
+/// Colours and sizes as a Mandarin caller names them, in the catalogue's English words.
+const MANDARIN_VARIANTS: [(&str, &str); 17] = [
+    ("白", "white"),
+    ("黑", "black"),
+    ("红", "red"),
+    ("蓝", "blue"),
+    ("绿", "green"),
+    ("灰", "grey"),
+    ("灰", "gray"),
+    ("粉", "pink"),
+    ("黄", "yellow"),
+    ("紫", "purple"),
+    ("棕", "brown"),
+    ("银", "silver"),
+    ("金", "gold"),
+    ("小", "S"),
+    ("中", "M"),
+    ("大", "L"),
+    ("加大", "XL"),
+];
+
+/// Whether Mandarin `text` names `variant`: by its own spelling between Chinese characters
+/// (换成L码) or by its Mandarin name (白色的 for white, 大号 for L).
+pub(crate) fn said_in_mandarin(text: &str, variant: &str) -> bool {
+    let lower = text.to_lowercase();
+    let spelled = variant.to_lowercase();
+    let latin = !spelled.is_empty()
+        && lower.match_indices(&spelled).any(|(i, _)| {
+            let before = lower[..i].chars().next_back();
+            let after = lower[i + spelled.len()..].chars().next();
+            let apart = |c: Option<char>| c.is_none_or(|c| !c.is_ascii_alphanumeric());
+            let by_chinese = |c: Option<char>| c.is_some_and(|c| !c.is_ascii());
+            apart(before) && apart(after) && (by_chinese(before) || by_chinese(after))
+        });
+    latin
+        || MANDARIN_VARIANTS
+            .iter()
+            .filter(|(_, en)| en.eq_ignore_ascii_case(variant))
+            .any(|(zh, _)| {
+                ["色", "号", "码"]
+                    .iter()
+                    .any(|measure| text.contains(&format!("{zh}{measure}")))
+                    || (zh.chars().count() > 1 && text.contains(zh))
+            })
+}
+
+/// The ways `wanted` may be spelled in the catalogue: as said, without the measure words a
+/// Mandarin caller puts after a colour or size (白色的, L码, 大号), and in English.
+fn variant_spellings(wanted: &str) -> Vec<String> {
+    let said = wanted.trim();
+    let mut bare = said;
+    while let Some(shorter) = ["的", "款", "色", "码", "号"]
+        .iter()
+        .find_map(|suffix| bare.strip_suffix(suffix))
+    {
+        bare = shorter;
+    }
+    let mut spellings = vec![said.to_string(), bare.to_string()];
+    spellings.extend(
+        MANDARIN_VARIANTS
+            .iter()
+            .filter(|(zh, _)| *zh == bare)
+            .map(|(_, en)| en.to_string()),
+    );
+    spellings
 }
 
 pub(super) async fn check_exchange(
@@ -275,5 +343,34 @@ pub(super) async fn exchange(
             transfer: false,
         }),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mandarin_colours_and_sizes_are_the_catalogues_words() {
+        for (said, want) in [
+            ("白色的", "white"),
+            ("黑色", "black"),
+            ("L码", "L"),
+            ("大号", "L"),
+            ("white", "white"),
+        ] {
+            assert!(variant_spellings(said).iter().any(|s| s == want), "{said}");
+        }
+        assert!(!variant_spellings("白色").iter().any(|s| s == "black"));
+    }
+
+    #[test]
+    fn mandarin_text_names_a_variant() {
+        assert!(said_in_mandarin("能换成L码吗？", "L"));
+        assert!(said_in_mandarin("换成白色的", "white"));
+        assert!(said_in_mandarin("换成大号", "L"));
+        assert!(!said_in_mandarin("换成XL码", "L"));
+        assert!(!said_in_mandarin("换成白色的", "black"));
+        assert!(!said_in_mandarin("I'd like L please", "L"));
     }
 }

@@ -7,6 +7,7 @@
 //! read-back; [`ToolCall::apply`] then makes the change. Read-only tools are done in `check`.
 
 mod after_sales;
+pub(crate) use after_sales::said_in_mandarin;
 mod care;
 mod changes;
 mod identity;
