@@ -300,7 +300,13 @@ impl WhisperEngine {
                 .and_then(|token| logits.get(usize::try_from(token).ok()?).copied())
                 .unwrap_or(f32::NEG_INFINITY)
         };
-        let mandarin = logit("zh").max(logit("yue"));
+        // Cantonese has a token only in the large-v3 vocabulary; before it, the id after the
+        // last language token is <|translate|>.
+        let mandarin = if state.n_vocab() > 51_865 {
+            logit("zh").max(logit("yue"))
+        } else {
+            logit("zh")
+        };
         Ok(mandarin - logit("en"))
     }
 

@@ -126,7 +126,9 @@ pub async fn run_dialog(
                     cancel.cancel();
                 }
                 let slow_path = session.expects_tool(&text);
-                let language = session.language();
+                // The language of these words: on the turn the caller switches, the filler
+                // follows them, not the call's language so far.
+                let language = Language::detect(&text).unwrap_or(session.language());
                 let output = {
                     let answer = session.handle(&text);
                     tokio::pin!(answer);

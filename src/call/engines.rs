@@ -67,7 +67,7 @@ impl Engines {
         let mut stock: Vec<&str> = STOCK_PHRASES_EN.to_vec();
         stock.push(filler(Language::En));
         english.warm_cache(&stock)?;
-        let voice = VoiceService::start(english, mandarin_speaker(ort, config)?)?;
+        let voice = VoiceService::start(english, Some(mandarin_speaker(ort, config)?))?;
         Ok(Engines {
             ort: ort.clone(),
             whisper,
@@ -82,23 +82,12 @@ impl Engines {
     }
 }
 
-/// The Mandarin voice (Kokoro) with its filler ready, when its files are there; without them
-/// the server still answers English calls, and says what is missing.
-fn mandarin_speaker(ort: &OrtRuntime, config: &Config) -> Result<Option<Speaker>, EnginesError> {
-    let voice = match KokoroVoice::load(ort, &config.tts.kokoro_files(), 2) {
-        Ok(voice) => voice,
-        Err(TtsError::Missing(path)) => {
-            tracing::warn!(
-                "no Mandarin voice: {} is missing (`hotline models fetch` gets it); Mandarin \
-                 replies cannot be spoken",
-                path.display()
-            );
-            return Ok(None);
-        }
-        Err(e) => return Err(e.into()),
-    };
+/// The Mandarin voice (Kokoro) with its filler ready. It is required: any call may turn to
+/// Mandarin (the caller's language is followed), and a reply nobody can speak is silence.
+fn mandarin_speaker(ort: &OrtRuntime, config: &Config) -> Result<Speaker, EnginesError> {
+    let voice = KokoroVoice::load(ort, &config.tts.kokoro_files(), 2)?;
     let rate = voice.sample_rate();
     let mut speaker = Speaker::new(voice, rate, 20)?;
     speaker.warm_cache(&[filler(Language::Zh)])?;
-    Ok(Some(speaker))
+    Ok(speaker)
 }

@@ -28,6 +28,7 @@ pub enum Courtesy {
 #[derive(Debug)]
 pub struct Extractor {
     email: Regex,
+    near_order: Regex,
     digit_runs: Regex,
     yes: Regex,
     no: Regex,
@@ -67,20 +68,23 @@ impl Extractor {
         Extractor {
             // ASCII word boundaries: an address right after Chinese (邮箱是grace@…) still starts
             // at its first letter.
+            near_order: re(
+                r"(?i)(?:\border(?: number)?(?: is| was)?|\bnumber|订单号?|单号)[\s:：#,，是为]{0,4}(\d[\d -]{3,9}\d)(?:\D|$)",
+            ),
             email: re(r"(?i)(?-u:\b)[a-z0-9._-]{1,40}@[a-z0-9.-]{1,40}\.[a-z]{2,6}(?-u:\b)"),
             digit_runs: re(r"[0-9][0-9 \-]*[0-9]|[0-9]"),
             // A yes-word opening the answer, then only the end or punctuation or more words
             // (checked in `answer` for hesitation); Chinese yes-words must end the clause,
             // so that 对不起 or 可以吗 are not a yes.
             yes: re(
-                r"(?i)^\W*((hmm+|um+|uh+|well|oh|ah|so)\W+)*(yes|yeah|yep|yup|sure|correct|ok|okay|alright|all right|please do|please go ahead|go ahead|do it|that's right|that is right|right|confirm(ed)?|absolutely|definitely|of course)(\W|$)|^\W*((嗯|呃|哦|那个)[，,\s]*)?(是的|好的|对的|是|好|对|可以|行|确认|确定|没错)+([，。！,.!\s]|吧|$|办理|取消|退|换|改|寄)",
+                r"(?i)^\W*((hmm+|um+|uh+|well|oh|ah|so)\W+)*(yes|yeah|yep|yup|sure|correct|ok|okay|alright|all right|please do|please go ahead|go ahead|do it|that's right|that is right|right|confirm(ed)?|absolutely|definitely|of course)(\W|$)|^\W*((嗯|呃|哦|那个)[，,\s]*)?(是的|好的|对的|是|好|对|可以|行|确认|确定|没错)+([，。！,.!\s]|吧|$|((请|帮我)?(办理|取消)?(退货|换货|取消订单|取消|改地址|修改地址|办理)(吧)?([，。！,.!\s]|$)))",
             ),
             no: re(
                 r"(?i)\b(don'?t|do not) (cancel|return|change|do|go ahead)|^\W*((hmm+|um+|uh+|well|oh|ah|so|actually|ok|okay)\W+)*(no|nope|nah|don't|do not|never ?mind|cancel that|stop|wait|not now|hold on)\b|^\W*((嗯|呃|哦|那个)[，,\s]*)?(不|不要|不用|别|算了|等等)",
             ),
             // Anything that makes a yes less than explicit.
             hesitation: re(
-                r"(?i)\b(not|no|nope|don't|dont|do not|wait|hold on|hang on|never|stop|maybe|but|me if)\b|[?？]|[不别]|[吗呢][\W]*$",
+                r"(?i)\b(not|no|nope|don't|dont|do not|wait|hold on|hang on|never|stop|maybe|but|me if)\b|[?？]|[不别吗呢]|没有|多久|多少|几|什么|怎么|哪|还是|是否",
             ),
             // A request for a person, not a mention of one ("the delivery person was rude").
             human: re(
@@ -118,9 +122,18 @@ impl Extractor {
     /// Digit runs one digit short of or over an order number (five or seven digits): what
     /// speech recognition makes of an order number when it drops or doubles a digit ("一零零零
     /// 四二" written 10042). Only worth matching against a verified caller's own orders.
+    /// Only a number right after an order word counts (a ZIP code or a phone number is not
+    /// taken for an order).
     pub fn near_order_ids(&self, text: &str) -> Vec<String> {
-        self.digit_groups(text)
-            .into_iter()
+        self.near_order
+            .captures_iter(text)
+            .filter_map(|c| c.get(1))
+            .map(|m| {
+                m.as_str()
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+            })
             .filter(|d| d.len() == 5 || d.len() == 7)
             .collect()
     }
@@ -300,7 +313,17 @@ mod tests {
         assert!(x.order_ids("call me at 5551230001").is_empty());
         assert_eq!(x.near_order_ids("订单10042的状态"), ["10042"]);
         assert_eq!(x.near_order_ids("order 1000042"), ["1000042"]);
+        assert_eq!(
+            x.near_order_ids("Where is my order number 10042?"),
+            ["10042"]
+        );
         assert!(x.near_order_ids("order 100042").is_empty());
+        // A ZIP code or a phone number is not an order number one digit off.
+        assert!(
+            x.near_order_ids("send it to 12 Oak Street, Oakland 94607")
+                .is_empty()
+        );
+        assert!(x.near_order_ids("my ZIP is 10042").is_empty());
         assert!(one_edit_apart("10042", "100042") && one_edit_apart("1000042", "100042"));
         assert!(one_edit_apart("100043", "100042") && !one_edit_apart("100042", "100042"));
         assert!(!one_edit_apart("10043", "100042") && !one_edit_apart("94107", "100042"));
@@ -343,6 +366,8 @@ mod tests {
             // Whisper often writes Mandarin without commas.
             "对确定办理退货。",
             "嗯，好的",
+            "好的取消吧",
+            "是的，请取消订单。",
         ] {
             assert_eq!(x.answer(yes), Some(Answer::Yes), "{yes}");
         }
@@ -367,6 +392,12 @@ mod tests {
             "可以吗？",
             "是不是已经发货了",
             "好像不对",
+            // Questions, with or without their punctuation, are not a yes.
+            "确定取消了没有",
+            "可以退多久",
+            "可以换几次",
+            "是取消了吗我问一下",
+            "好的取消什么",
         ] {
             assert_eq!(x.answer(neither), None, "{neither}");
         }

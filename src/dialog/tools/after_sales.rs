@@ -201,16 +201,24 @@ pub(crate) fn said_in_mandarin(text: &str, variant: &str) -> bool {
             let by_chinese = |c: Option<char>| c.is_some_and(|c| !c.is_ascii());
             apart(before) && apart(after) && (by_chinese(before) || by_chinese(after))
         });
-    latin
-        || MANDARIN_VARIANTS
+    // Longer names first: 加大号 is XL, and the 大号 inside it is not also L.
+    let mut rest = text.to_string();
+    let mut names: Vec<&(&str, &str)> = MANDARIN_VARIANTS.iter().collect();
+    names.sort_by_key(|(zh, _)| std::cmp::Reverse(zh.chars().count()));
+    for (zh, en) in names {
+        let forms: Vec<String> = ["色", "号", "码"]
             .iter()
-            .filter(|(_, en)| en.eq_ignore_ascii_case(variant))
-            .any(|(zh, _)| {
-                ["色", "号", "码"]
-                    .iter()
-                    .any(|measure| text.contains(&format!("{zh}{measure}")))
-                    || (zh.chars().count() > 1 && text.contains(zh))
-            })
+            .map(|measure| format!("{zh}{measure}"))
+            .chain((zh.chars().count() > 1).then(|| zh.to_string()))
+            .collect();
+        if let Some(form) = forms.iter().find(|f| rest.contains(f.as_str())) {
+            if en.eq_ignore_ascii_case(variant) {
+                return true;
+            }
+            rest = rest.replace(form.as_str(), " ");
+        }
+    }
+    latin
 }
 
 /// The ways `wanted` may be spelled in the catalogue: as said, without the measure words a
@@ -372,5 +380,7 @@ mod tests {
         assert!(!said_in_mandarin("换成XL码", "L"));
         assert!(!said_in_mandarin("换成白色的", "black"));
         assert!(!said_in_mandarin("I'd like L please", "L"));
+        assert!(said_in_mandarin("换成加大号", "XL"));
+        assert!(!said_in_mandarin("换成加大号", "L"));
     }
 }
