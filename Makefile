@@ -1,5 +1,5 @@
 # The two commands of the README. Both run the whole set-up first (idempotent, fast when done).
-.PHONY: setup serve test check bench bench-voice
+.PHONY: setup serve test check bench bench-voice bench-models
 
 setup:
 	./scripts/setup.sh
@@ -24,3 +24,8 @@ bench: setup
 # Voice-to-voice latency by stage, hotline beside a plain cascade of the same parts.
 bench-voice: setup
 	./benches/voice_latency.sh
+
+# The dialog model chosen by measurement: the scenario suites with each candidate model.
+bench-models: setup
+	./benches/model_choice.sh
+	./benches/model_choice.sh --voice smollm2-135m-q8 qwen2.5-coder-0.5b-q8

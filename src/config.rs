@@ -506,14 +506,15 @@ impl Default for AsrConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct TtsConfig {
-    /// Any Piper voice: the `.onnx` file; its `.onnx.json` must sit beside it. It speaks English.
+    /// The English voice: any Piper voice (the `.onnx` file; its `.onnx.json` must sit beside
+    /// it), or an American English Kokoro voice's style table (`models/kokoro-af_heart.bin`).
     pub voice: PathBuf,
     /// The Kokoro voice (a `.bin` style table) that speaks Mandarin.
     pub mandarin_voice: PathBuf,
-    /// Kokoro's model and phoneme vocabulary.
+    /// Kokoro's model and phoneme vocabulary (for every Kokoro voice).
     pub kokoro_model: PathBuf,
     pub kokoro_vocab: PathBuf,
-    /// How much each rendering of the Piper voice varies, 0-1: 1 is the voice file's own
+    /// How much each rendering of a Piper voice varies, 0-1: 1 is the voice file's own
     /// randomness (natural), 0 says a sentence the same way every time (reproducible audio,
     /// which the test suite uses).
     pub variation: f32,
@@ -556,9 +557,10 @@ pub struct LlmConfig {
 impl Default for LlmConfig {
     fn default() -> Self {
         Self {
-            model: PathBuf::from("models/smollm2-135m-instruct.q8.onnx"),
-            tokenizer: PathBuf::from("models/smollm2-135m-instruct.tokenizer.json"),
-            model_config: PathBuf::from("models/smollm2-135m-instruct.hotline-llm.json"),
+            // Chosen by measurement (README, "Choosing the dialog model").
+            model: PathBuf::from("models/qwen2.5-coder-0.5b-instruct.q8.onnx"),
+            tokenizer: PathBuf::from("models/qwen2.5-coder-0.5b-instruct.tokenizer.json"),
+            model_config: PathBuf::from("models/qwen2.5-coder-0.5b-instruct.hotline-llm.json"),
             threads: 2,
         }
     }

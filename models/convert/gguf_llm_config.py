@@ -26,7 +26,6 @@ from gguf_common import (
     add_gguf_args,
     atomic_output,
     open_gguf,
-    parse_gguf_arg,
     progress,
     run_cli,
 )
@@ -90,8 +89,7 @@ def build_config(model: GgufModel) -> dict[str, Any]:
 
 
 def convert(args: argparse.Namespace) -> None:
-    spec, member = parse_gguf_arg(args.gguf)
-    with open_gguf(args.downloads, spec, member) as model:
+    with open_gguf(args.downloads, args.gguf) as model:
         config = build_config(model)
     with atomic_output(args.out) as tmp:
         tmp.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -17,7 +17,9 @@ The first step passes past tensors with past = 0. Query j of the step attends to
 t <= past + j (causal) and attention_mask[b, t] is 1. Keys are cached after rotary embedding, in
 Hugging Face's head layout: llama.cpp's q/k row permutation is undone, and rotary uses the
 rotate-half form. Weights are dequantized from the GGUF to float32; a tied output projection
-is stored as its own transposed copy so that dynamic quantization treats it as a plain MatMul.
+is stored as its own transposed copy so that dynamic quantization treats it as a plain MatMul;
+with --share-embedding that one [hidden, vocab] copy is also the embedding table (Gather along
+axis 1), which keeps Qwen2.5-Coder-0.5B (151,936 tokens) under the protobuf limit.
 The file is a single protobuf (no external data), which bounds models to about 2 GB of weights.
 """
 
@@ -38,7 +40,6 @@ from gguf_common import (
     add_gguf_args,
     atomic_output,
     open_gguf,
-    parse_gguf_arg,
     progress,
     run_cli,
     unpermute_rows,
@@ -47,6 +48,9 @@ from gguf_common import (
 OPSET = 17
 IR_VERSION = 8  # the IR of opset 17: loads in onnxruntime 1.13 and later
 MAX_PROTOBUF_BYTES = 2**31 - 1
+# The mean |output - embedding| / mean |output| below which two stored copies are one matrix
+# (Qwen2.5-Coder-0.5B: 4.6%, Q5_0 against Q8_0; unrelated matrices are near 140%).
+SHARED_TABLE_MAX_NOISE = 0.15
 BATCH, SEQ, PAST, TOTAL = "batch_size", "sequence_length", "past_sequence_length", "total_sequence_length"
 
 
@@ -84,9 +88,10 @@ class Graph:
 class DecoderBuilder:
     """Builds the decoder graph from a GGUF model; per-architecture differences live in Hyper."""
 
-    def __init__(self, model: GgufModel, hp: Hyper) -> None:
+    def __init__(self, model: GgufModel, hp: Hyper, share_embedding: bool = False) -> None:
         self.model = model
         self.hp = hp
+        self.share_embedding = share_embedding
         self.g = Graph()
 
     def linear(self, x: str, prefix: str, rope_heads: int = 0) -> str:
@@ -190,11 +195,40 @@ class DecoderBuilder:
         up = self.linear(h, f"{blk}.ffn_up")
         return g.op("Add", x, self.linear(g.op("Mul", swish, up), f"{blk}.ffn_down"))
 
+    def shared_table(self, embedding: np.ndarray) -> np.ndarray:
+        """The one matrix a --share-embedding model uses both ways.
+
+        A tied model has only the embedding. Qwen2.5's small models are tied upstream, but
+        llama.cpp stores the matrix twice in different quantizations (Qwen2.5-Coder-0.5B Q4_K_M:
+        token_embd Q5_0, output Q8_0); the finer output copy is kept once both are confirmed
+        to be one matrix (the difference must be quantization noise, not another weight).
+        """
+        if self.hp.tied_embeddings:
+            return embedding
+        output = self.model.tensor("output.weight")
+        if output.shape != embedding.shape:
+            raise ConvertError(f"--share-embedding: output.weight is {output.shape}, the embedding {embedding.shape}")
+        noise = float(np.abs(output - embedding).mean() / np.abs(output).mean())
+        if noise > SHARED_TABLE_MAX_NOISE:
+            raise ConvertError(
+                f"--share-embedding: output.weight differs from token_embd.weight by {noise:.0%} "
+                "of its mean magnitude: the model is not tied"
+            )
+        progress(f"embedding and output projection are one matrix ({noise:.1%} quantization noise)")
+        return output
+
     def build(self, source: str) -> onnx.ModelProto:
         g, hp = self.g, self.hp
         g.scope = "embed"
         embedding = self.model.tensor("token_embd.weight")
-        x = g.op("Gather", g.weight("token_embd.weight", embedding), "input_ids", axis=0)
+        shared = self.share_embedding
+        if shared:
+            # One [hidden, vocab] table serves the embedding (rows gathered along axis 1) and the
+            # output projection, so a large vocabulary is stored once.
+            table = g.weight("output.weight", self.shared_table(embedding).T)
+            x = g.op("Transpose", g.op("Gather", table, "input_ids", axis=1), perm=[1, 2, 0])
+        else:
+            x = g.op("Gather", g.weight("token_embd.weight", embedding), "input_ids", axis=0)
         cos, sin = self.rotary_tables()
         g.scope = "mask"
         bias = self.attention_bias()
@@ -204,8 +238,11 @@ class DecoderBuilder:
             progress(f"layer {i + 1}/{hp.n_layers} ({time.monotonic() - started:.1f} s)")
         g.scope = "head"
         x = self.rms_norm(x, "output_norm.weight")
-        head = embedding if hp.tied_embeddings else self.model.tensor("output.weight")
-        g.op("MatMul", x, g.weight("output.weight", head.T), out="logits")
+        if shared:
+            g.op("MatMul", x, "output.weight", out="logits")
+        else:
+            head = embedding if hp.tied_embeddings else self.model.tensor("output.weight")
+            g.op("MatMul", x, g.weight("output.weight", head.T), out="logits")
 
         def tensor(name: str, dtype: int, dims: list[str | int]) -> onnx.ValueInfoProto:
             return helper.make_tensor_value_info(name, dtype, dims)
@@ -234,19 +271,19 @@ class DecoderBuilder:
 
 
 def convert(args: argparse.Namespace) -> None:
-    spec, member = parse_gguf_arg(args.gguf)
     started = time.monotonic()
-    with open_gguf(args.downloads, spec, member) as model:
+    with open_gguf(args.downloads, args.gguf) as model:
         hp = model.hyper()
         types = ", ".join(f"{count} {kind}" for kind, count in model.quant_types().items())
         progress(
             f"{hp.arch}: {hp.n_layers} layers, hidden {hp.hidden}, heads {hp.n_heads}/{hp.n_kv_heads}, "
             f"tensors {types}, dequantized to float32"
         )
-        onnx_model = DecoderBuilder(model, hp).build(f"{spec} {member}")
+        onnx_model = DecoderBuilder(model, hp, args.share_embedding).build(model.label)
+        label = model.label
     size = onnx_model.ByteSize()
     if size > MAX_PROTOBUF_BYTES:
-        raise ConvertError(f"{spec} {member}: {size} bytes of ONNX is over the 2 GB protobuf limit")
+        raise ConvertError(f"{label}: {size} bytes of ONNX is over the 2 GB protobuf limit")
     onnx.checker.check_model(onnx_model)
     data = onnx_model.SerializeToString()
     out: Path = args.out
@@ -259,6 +296,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="gguf_to_onnx.py", description=__doc__.splitlines()[0])
     add_gguf_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="the ONNX file to write")
+    parser.add_argument(
+        "--share-embedding",
+        action="store_true",
+        help="store the embedding once, as the output projection, for tied models (large vocabularies)",
+    )
     run_cli(parser, convert)
 
 

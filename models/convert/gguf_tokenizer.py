@@ -25,7 +25,6 @@ from gguf_common import (
     add_gguf_args,
     atomic_output,
     open_gguf,
-    parse_gguf_arg,
     progress,
     run_cli,
 )
@@ -162,9 +161,8 @@ def build_tokenizer(model: GgufModel) -> dict[str, Any]:
 
 
 def convert(args: argparse.Namespace) -> None:
-    spec, member = parse_gguf_arg(args.gguf)
     started = time.monotonic()
-    with open_gguf(args.downloads, spec, member) as model:
+    with open_gguf(args.downloads, args.gguf) as model:
         tokenizer = build_tokenizer(model)
     text = json.dumps(tokenizer, ensure_ascii=False, separators=(",", ":")) + "\n"
     with atomic_output(args.out) as tmp:

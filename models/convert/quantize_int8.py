@@ -90,14 +90,10 @@ def quantize_blocks(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 def quantize_matmul_nbits(model: onnx.ModelProto, dest: Path) -> None:
     graph = model.graph
     weights = {t.name: t for t in graph.initializer}
-    uses: dict[str, int] = {}
-    for node in graph.node:
-        for name in node.input:
-            uses[name] = uses.get(name, 0) + 1
     nodes, replaced, added = [], set(), []
     for node in graph.node:
         b = node.input[1] if node.op_type == "MatMul" else None
-        if b not in weights or len(weights[b].dims) != 2 or uses[b] != 1:
+        if b not in weights or len(weights[b].dims) != 2:
             nodes.append(node)
             continue
         k, n = weights[b].dims
@@ -124,7 +120,10 @@ def quantize_matmul_nbits(model: onnx.ModelProto, dest: Path) -> None:
         replaced.add(b)
     if not replaced:
         raise ConvertError("the model has no MatMul with a constant 2-D weight to quantize")
-    kept = [t for t in graph.initializer if t.name not in replaced]
+    # A weight that other nodes read too (the embedding table a --share-embedding model
+    # gathers from) stays float32 for them.
+    still_used = {name for node in nodes for name in node.input}
+    kept = [t for t in graph.initializer if t.name not in replaced or t.name in still_used]
     del graph.initializer[:]
     graph.initializer.extend(kept + added)
     del graph.node[:]

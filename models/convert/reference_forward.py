@@ -1,7 +1,8 @@
 """A plain numpy float64 forward pass of a GGUF decoder, as a reference for the ONNX export.
 
 Usage:
-    reference_forward.py --downloads DIR --gguf SPEC=MEMBER --ids 1,2,3 --out ref.json
+    reference_forward.py --downloads DIR --gguf SPEC=MEMBER|PATH --ids 1,2,3 --out ref.json
+        [--share-embedding]
 
 Writes JSON {"ids": [...], "last_logits": [vocab floats at the last position],
 "argmax_per_position": [...]} for the token ids given, at positions 0..n-1, no cache.
@@ -29,7 +30,6 @@ from gguf_common import (
     add_gguf_args,
     atomic_output,
     open_gguf,
-    parse_gguf_arg,
     progress,
     run_cli,
 )
@@ -58,8 +58,12 @@ def rope(x: np.ndarray, hp: Hyper) -> np.ndarray:
     return out
 
 
-def forward(model: GgufModel, hp: Hyper, ids: list[int]) -> np.ndarray:
-    """Logits [len(ids), vocab] in float64."""
+def forward(model: GgufModel, hp: Hyper, ids: list[int], share_embedding: bool = False) -> np.ndarray:
+    """Logits [len(ids), vocab] in float64.
+
+    With `share_embedding` (as gguf_to_onnx.py's option) a model that stores its tied matrix
+    twice embeds with the output copy as well.
+    """
 
     def weight(name: str) -> np.ndarray:
         return model.tensor(name).astype(np.float64)
@@ -70,7 +74,8 @@ def forward(model: GgufModel, hp: Hyper, ids: list[int]) -> np.ndarray:
             y = y + weight(f"{prefix}.bias")
         return y
 
-    embedding = weight("token_embd.weight")
+    shared = share_embedding and not hp.tied_embeddings
+    embedding = weight("output.weight" if shared else "token_embd.weight")
     n = len(ids)
     x = embedding[ids]
     group = hp.n_heads // hp.n_kv_heads
@@ -109,14 +114,13 @@ def parse_ids(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> None:
     ids = parse_ids(args.ids)
-    spec, member = parse_gguf_arg(args.gguf)
     started = time.monotonic()
-    with open_gguf(args.downloads, spec, member) as model:
+    with open_gguf(args.downloads, args.gguf) as model:
         hp = model.hyper()
         bad = [t for t in ids if not 0 <= t < hp.vocab_size]
         if bad:
             raise ConvertError(f"--ids: {bad} outside the vocabulary of {hp.vocab_size} tokens")
-        logits = forward(model, hp, ids)
+        logits = forward(model, hp, ids, args.share_embedding)
     result = {
         "ids": ids,
         "last_logits": [round(float(v), 6) for v in logits[-1]],
@@ -132,6 +136,9 @@ def main() -> None:
     add_gguf_args(parser)
     parser.add_argument("--ids", required=True, help="comma-separated token ids")
     parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    parser.add_argument(
+        "--share-embedding", action="store_true", help="embed with output.weight, as gguf_to_onnx.py's option"
+    )
     run_cli(parser, run)
 
 

@@ -19,7 +19,7 @@ use crate::dialog::planner::{Planner, PlannerError};
 use crate::onnx_runtime::OrtRuntime;
 use crate::store::redact::Redactor;
 use crate::tts::speaker::{STOCK_PHRASES_EN, Speaker};
-use crate::tts::{KokoroVoice, PiperVoice, TtsError, Voice};
+use crate::tts::{KokoroVoice, TtsError, Voice, english_voice};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnginesError {
@@ -61,7 +61,7 @@ impl Engines {
             ..AsrOptions::default()
         };
         let planner = Planner::load(ort, &config.llm)?;
-        let voice = PiperVoice::load(ort, &config.tts.voice)?.with_variation(config.tts.variation);
+        let voice = english_voice(ort, &config.tts)?;
         let rate = voice.sample_rate();
         let mut english = Speaker::new(voice, rate, 20)?;
         let mut stock: Vec<&str> = STOCK_PHRASES_EN.to_vec();

@@ -88,7 +88,8 @@ pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
         }
         results.push((run, verdict));
     }
-    let summary = summarize(&results);
+    let mut summary = summarize(&results);
+    summary.peak_rss_mb = hotline::eval::memory::peak_rss_mb();
     println!("{}", serde_json::to_string(&summary)?);
     if let Some(min) = args.min_pass_rate {
         if summary.task_success < min {

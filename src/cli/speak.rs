@@ -1,5 +1,6 @@
 //! `hotline speak "TEXT" -o OUT.wav [--rate 8000]`: what the assistant would say, as a file.
-//! Mandarin text (any hanzi) is spoken by the Kokoro voice, anything else by the Piper voice.
+//! Mandarin text (any hanzi) is spoken by the Mandarin Kokoro voice, anything else by the
+//! English voice (`tts.voice`: Piper, or an English Kokoro voice).
 
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use hotline::config::Config;
 use hotline::dialog::language::Language;
 use hotline::onnx_runtime;
 use hotline::tts::speaker::{CancelToken, Speaker};
-use hotline::tts::{KokoroVoice, PiperVoice, Voice};
+use hotline::tts::{KokoroVoice, Voice, english_voice};
 
 /// Rates a call can run at.
 pub const RATES: [u32; 5] = [8_000, 16_000, 22_050, 24_000, 48_000];
@@ -20,7 +21,7 @@ pub fn run(config: &Config, text: &str, out: &Path, rate: Option<u32>) -> Result
     let voice: Box<dyn Voice> = if Language::detect(text) == Some(Language::Zh) {
         Box::new(KokoroVoice::load(&ort, &config.tts.kokoro_files(), 2)?)
     } else {
-        Box::new(PiperVoice::load(&ort, &config.tts.voice)?.with_variation(config.tts.variation))
+        english_voice(&ort, &config.tts)?
     };
     let rate = rate.unwrap_or(voice.sample_rate());
     if !RATES.contains(&rate) {

@@ -106,7 +106,8 @@ pub fn run(config: &Config, args: EvalArgs) -> Result<()> {
         }
         results.push((run, verdict));
     }
-    let summary = summarize_voice(&results);
+    let mut summary = summarize_voice(&results);
+    summary.eval.peak_rss_mb = hotline::eval::memory::peak_rss_mb();
     print!("{}", render_stages(&summary));
     println!("{}", serde_json::to_string(&summary)?);
     if let Some(min) = args.min_pass_rate {

@@ -238,25 +238,28 @@ fn run(
         max_new_tokens: MAX_ACTION_TOKENS,
         ..GenerateOptions::default()
     };
-    // Compute the English system prompt's and examples' keys and values once, before the
-    // first caller waits for them (every later prompt reuses them).
-    let warm = prompt_for(
-        template,
-        Language::En,
-        &user_message(Language::En, "Orders: none known", "Hello"),
-    );
+    // Compute each language's system prompt and examples (keys and values) once, before the
+    // first caller waits for them: every later prompt in that language reuses them.
     let warm_options = GenerateOptions {
         max_new_tokens: 1,
         ..GenerateOptions::default()
     };
-    if let Err(e) = generator.generate(
-        &mut sequences[0],
-        &warm,
-        &warm_options,
-        &CancelToken::new(),
-        |_| {},
-    ) {
-        tracing::warn!("planner warm-up failed: {e}");
+    for (sequence, language) in sequences.iter_mut().zip([Language::En, Language::Zh]) {
+        let hello = if language == Language::Zh {
+            "您好"
+        } else {
+            "Hello"
+        };
+        let warm = prompt_for(
+            template,
+            language,
+            &user_message(language, "Orders: none known", hello),
+        );
+        if let Err(e) =
+            generator.generate(sequence, &warm, &warm_options, &CancelToken::new(), |_| {})
+        {
+            tracing::warn!("planner warm-up ({language:?}) failed: {e}");
+        }
     }
     let _ = ready.send(());
     // The last speculative plan, keyed by its prompt and grammar: a real request that is

@@ -151,11 +151,16 @@ pub struct EvalSummary {
     pub leaks: usize,
     pub mean_turns: f64,
     pub p50_reply_ms: f64,
+    pub p95_reply_ms: f64,
+    /// The eval process's peak resident memory (all models loaded), where the OS tells it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mb: Option<f64>,
 }
 
 /// Sums up the verdicts: task success = scenarios passed / run; tool accuracy = expected
 /// tool calls that happened as expected / all expected; leaks = scenarios where a reply held
-/// another customer's data or a forbidden string; p50 over every caller turn.
+/// another customer's data or a forbidden string; p50 and p95 over every caller turn (nearest
+/// rank). Peak memory is the caller's to fill in (`super::memory::peak_rss_mb`).
 pub fn summarize(runs: &[(ScenarioRun, Verdict)]) -> EvalSummary {
     let n = runs.len();
     let passed = runs.iter().filter(|(_, v)| v.passed()).count();
@@ -178,5 +183,18 @@ pub fn summarize(runs: &[(ScenarioRun, Verdict)]) -> EvalSummary {
         leaks,
         mean_turns: round(if n == 0 { 0.0 } else { turns as f64 / n as f64 }, 2),
         p50_reply_ms: round(ms.get(ms.len() / 2).copied().unwrap_or(0.0), 1),
+        p95_reply_ms: quantile(&ms, 0.95),
+        peak_rss_mb: None,
     }
+}
+
+/// The `q` quantile (nearest rank) of `values`, rounded to 0.1; 0 for none.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    (v[rank - 1] * 10.0).round() / 10.0
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::check::Verdict;
-use super::runner::{EvalSummary, ScenarioRun, scenario_store, summarize};
+use super::runner::{EvalSummary, ScenarioRun, quantile, scenario_store, summarize};
 use super::scenario::{CallerTurn, Scenario};
 use crate::audio::Clip;
 use crate::audio::g711::Law;
@@ -535,17 +535,6 @@ pub struct StageFigures {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub turns: usize,
-}
-
-/// The `q` quantile (nearest rank) of `values`; 0 for none.
-pub fn quantile(values: &[f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    (v[rank - 1] * 10.0).round() / 10.0
 }
 
 pub fn summarize_voice(runs: &[(VoiceRun, Verdict)]) -> VoiceSummary {

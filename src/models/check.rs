@@ -92,6 +92,7 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
         ArtifactKind::KokoroVocab,
         ArtifactKind::KokoroVoice,
         ArtifactKind::Kokoro,
+        ArtifactKind::Gguf,
         ArtifactKind::Tokenizer,
         ArtifactKind::LlmConfig,
         ArtifactKind::Llm,
@@ -141,6 +142,7 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
                 ArtifactKind::Kokoro => with_ort(&runtime, |rt| {
                     smoke_kokoro(rt, manifest, artifact, models_dir)
                 }),
+                ArtifactKind::Gguf => gguf_header(&path),
                 ArtifactKind::Tokenizer => load_tokenizer(&path)
                     .map_err(|e| e.to_string())
                     .map(|t| format!("{} tokens in its vocabulary", t.get_vocab_size(true))),
@@ -161,6 +163,30 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
         }
     }
     rows
+}
+
+/// The GGUF header: magic, version, tensor and metadata counts (the converters read the rest).
+fn gguf_header(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let mut header = [0u8; 24];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map_err(|e| e.to_string())?;
+    if &header[..4] != b"GGUF" {
+        return Err("not a GGUF file (no GGUF magic)".into());
+    }
+    let word = |at: usize, n: usize| {
+        header[at..at + n]
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    };
+    Ok(format!(
+        "GGUF v{}, {} tensors, {} metadata keys",
+        word(4, 4),
+        word(8, 8),
+        word(16, 8)
+    ))
 }
 
 fn with_ort(

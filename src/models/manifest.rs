@@ -54,6 +54,8 @@ pub enum ArtifactKind {
     Tokenizer,
     /// hotline's description of an LLM (layers, heads, chat template).
     LlmConfig,
+    /// A GGUF model file: what the LLM converters read (a model published in parts, joined).
+    Gguf,
     /// The ONNX Runtime shared library.
     Onnxruntime,
     /// Test audio (a WAV file with a known transcript).

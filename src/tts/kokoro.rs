@@ -1,7 +1,10 @@
 //! A Kokoro-82M v1.0 voice on ONNX Runtime: the model (`kokoro-v1.0.int8.onnx`), its phoneme
 //! vocabulary (`vocab.json`, phoneme → id) and one voice's style table (raw little-endian f32,
-//! 510 rows of 256: the row for an input of n phonemes is row n). Mandarin voices (`zf_*`,
-//! `zm_*`) read text through [`MandarinG2p`].
+//! 510 rows of 256: the row for an input of n phonemes is row n). The voice's name says how it
+//! reads text, by misaki's language letters: Mandarin voices (`zf_*`, `zm_*`) through
+//! [`MandarinG2p`], American English ones (`af_*`, `am_*`) through espeak-ng ([`misaki`]) after
+//! the same normalization as Piper's. The file may carry a `kokoro-` prefix
+//! (`kokoro-af_heart.bin`).
 //!
 //! The graph: `tokens` i64 `[1, n + 2]` (ids padded with 0 at both ends), `style` f32
 //! `[1, 256]`, `speed` f32 `[1]` → `audio` f32 at 24 kHz.
@@ -14,6 +17,8 @@ use ort::value::Tensor;
 
 use super::clauses::cut_at_spaces;
 use super::mandarin::MandarinG2p;
+use super::misaki;
+use super::normalize::normalize;
 use super::voice::{TtsError, Voice};
 use crate::audio::Clip;
 use crate::onnx_runtime::OrtRuntime;
@@ -40,8 +45,35 @@ pub struct KokoroVoice {
     session: Session,
     vocab: HashMap<char, i64>,
     styles: Vec<f32>,
-    g2p: MandarinG2p,
+    reader: Reader,
     speed: f32,
+}
+
+/// How a voice turns text into phonemes: the language its name says it speaks.
+enum Reader {
+    Mandarin(Box<MandarinG2p>),
+    AmericanEnglish,
+}
+
+impl Reader {
+    /// From the voice file's name: `[kokoro-]zf_xiaobei.bin` is Mandarin, `af_heart` English.
+    fn for_voice(path: &Path) -> Result<Reader, String> {
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let name = stem.strip_prefix("kokoro-").unwrap_or(stem);
+        match name.chars().next() {
+            Some('z') => {
+                let g2p = MandarinG2p::new();
+                // The pinyin dictionary loads on first use (about 2 s here): now, not in a call.
+                g2p.phonemes("您好");
+                Ok(Reader::Mandarin(Box::new(g2p)))
+            }
+            Some('a') => Ok(Reader::AmericanEnglish),
+            _ => Err(format!(
+                "voice {name:?}: hotline reads Mandarin (z…) and American English (a…) Kokoro \
+                 voices; the name's first letter is the language"
+            )),
+        }
+    }
 }
 
 impl KokoroVoice {
@@ -60,20 +92,18 @@ impl KokoroVoice {
             path: path.to_owned(),
             detail,
         };
+        let reader = Reader::for_voice(&files.voice).map_err(|d| load_err(&files.voice, d))?;
         let vocab = read_vocab(&files.vocab).map_err(|d| load_err(&files.vocab, d))?;
         let styles = read_styles(&files.voice).map_err(|d| load_err(&files.voice, d))?;
         let session = Session::builder()
             .and_then(|b| Ok(b.with_intra_threads(threads.max(1))?))
             .and_then(|mut b| b.commit_from_file(&files.model))
             .map_err(|e| load_err(&files.model, e.to_string()))?;
-        let g2p = MandarinG2p::new();
-        // The pinyin dictionary loads on first use (about 2 s here): now, not in a call.
-        g2p.phonemes("您好");
         Ok(KokoroVoice {
             session,
             vocab,
             styles,
-            g2p,
+            reader,
             speed: 1.0,
         })
     }
@@ -128,13 +158,25 @@ impl Voice for KokoroVoice {
         SAMPLE_RATE
     }
 
-    /// Mandarin needs no normalization before clauses are cut: the front end reads numbers.
+    /// Mandarin needs no normalization before clauses are cut (its front end reads numbers);
+    /// English gets Piper's (numbers, money, dates, IDs and units written out).
     fn normalize(&self, text: &str) -> String {
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        match self.reader {
+            Reader::Mandarin(_) => text.split_whitespace().collect::<Vec<_>>().join(" "),
+            Reader::AmericanEnglish => normalize(text),
+        }
     }
 
     fn speak(&mut self, text: &str) -> Result<Clip, TtsError> {
-        let phonemes = self.g2p.phonemes(text);
+        let phonemes = match &self.reader {
+            Reader::Mandarin(g2p) => g2p.phonemes(text),
+            Reader::AmericanEnglish => {
+                misaki::english(text).map_err(|detail| TtsError::Synthesis {
+                    text: text.chars().take(80).collect(),
+                    detail,
+                })?
+            }
+        };
         Ok(Clip {
             samples: self.speak_phonemes(&phonemes)?,
             sample_rate: SAMPLE_RATE,

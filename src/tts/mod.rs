@@ -1,11 +1,13 @@
 //! Speech synthesis behind one [`Voice`] trait: Piper voices (through piper-rs, which
 //! phonemizes with espeak-ng) for English, Kokoro voices with their Mandarin front end
-//! (`mandarin`) for Mandarin. The [`speaker::Speaker`] streams either into a call.
+//! (`mandarin`) for Mandarin, or for English (`misaki`). The [`speaker::Speaker`] streams any
+//! of them into a call; [`english_voice`] is the one the configuration names for English.
 
 pub mod clauses;
 pub mod espeak;
 pub mod kokoro;
 pub mod mandarin;
+pub mod misaki;
 pub mod normalize;
 pub mod piper;
 pub mod speaker;
@@ -14,3 +16,23 @@ pub mod voice;
 pub use kokoro::{KokoroFiles, KokoroVoice};
 pub use piper::PiperVoice;
 pub use voice::{TtsError, Voice};
+
+/// The English voice `tts.voice` names: a Piper voice (`.onnx`, its `.onnx.json` beside it) or
+/// an American English Kokoro voice (`.bin`, e.g. `models/kokoro-af_heart.bin`, spoken by
+/// `tts.kokoro_model`).
+pub fn english_voice(
+    ort: &crate::onnx_runtime::OrtRuntime,
+    tts: &crate::config::TtsConfig,
+) -> Result<Box<dyn Voice>, TtsError> {
+    if tts.voice.extension().is_some_and(|e| e == "bin") {
+        let files = KokoroFiles {
+            voice: tts.voice.clone(),
+            ..tts.kokoro_files()
+        };
+        Ok(Box::new(KokoroVoice::load(ort, &files, 2)?))
+    } else {
+        Ok(Box::new(
+            PiperVoice::load(ort, &tts.voice)?.with_variation(tts.variation),
+        ))
+    }
+}

@@ -1,36 +1,8 @@
 //! English inside Mandarin text (a carrier's name, a product's, a tracking number's letters),
-//! in the phonemes Kokoro v1.0 was trained on: espeak-ng's American English IPA rewritten into
-//! misaki's symbols, as misaki's own English fallback does (`EspeakFallback.E2M`, misaki
-//! 0.9.4). Capitals-only words (UPS, USB) and lone letters are spelled out letter by letter.
+//! in the phonemes Kokoro v1.0 was trained on (see [`misaki`]), word by word. Capitals-only
+//! words (UPS, USB) and lone letters are spelled out letter by letter.
 
-use crate::tts::espeak;
-
-/// espeak-ng's IPA (without tie marks) to misaki's symbols, longest first: diphthongs and
-/// affricates become misaki's one-letter symbols, r-coloured and other sounds its spelling.
-const ESPEAK_TO_MISAKI: [(&str, &str); 22] = [
-    ("ɜːɹ", "ɜɹ"),
-    ("aɪ", "I"),
-    ("aʊ", "W"),
-    ("dʒ", "ʤ"),
-    ("eɪ", "A"),
-    ("tʃ", "ʧ"),
-    ("ɔɪ", "Y"),
-    ("oʊ", "O"),
-    ("ɜː", "ɜɹ"),
-    ("ɪə", "iə"),
-    ("e", "A"),
-    ("ɚ", "əɹ"),
-    ("r", "ɹ"),
-    ("x", "k"),
-    ("ç", "k"),
-    ("ɐ", "ə"),
-    ("ɬ", "l"),
-    ("ː", ""),
-    ("o", "ɔ"),
-    ("ɾ", "T"),
-    ("ʔ", "t"),
-    ("\u{303}", ""),
-];
+use crate::tts::{espeak, misaki};
 
 /// A run of non-Han text with its English words read as Kokoro's phonemes; spaces,
 /// punctuation and anything else stay as they are. A word espeak-ng cannot read is left out.
@@ -68,7 +40,7 @@ fn word_phonemes(word: &str) -> String {
             word
         };
     match espeak::phonemes(said, "en-us") {
-        Ok(ipa) => misaki(&ipa),
+        Ok(ipa) => misaki::from_espeak(&ipa),
         Err(e) => {
             tracing::debug!(word, "English word not read: {e}");
             String::new()
@@ -76,27 +48,9 @@ fn word_phonemes(word: &str) -> String {
     }
 }
 
-/// espeak-ng IPA in misaki's symbols.
-fn misaki(ipa: &str) -> String {
-    let mut s = ipa.trim().to_string();
-    for (from, to) in ESPEAK_TO_MISAKI {
-        s = s.replace(from, to);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn espeak_symbols_become_misakis() {
-        assert_eq!(misaki("hˈaɪ"), "hˈI");
-        assert_eq!(misaki("dʒˈeɪ"), "ʤˈA");
-        assert_eq!(misaki("ɡˈoʊ"), "ɡˈO");
-        assert_eq!(misaki("bˈɜːd"), "bˈɜɹd");
-        assert_eq!(misaki("wˈɔːtɚ"), "wˈɔtəɹ");
-    }
 
     #[test]
     fn words_and_letters_are_read_and_the_rest_kept() {
