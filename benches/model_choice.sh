@@ -56,7 +56,7 @@ name, suite, mode, line = sys.argv[1:]
 try:
     s = json.loads(line)
 except ValueError:
-    print(f"| {name} | {suite} | {mode} | failed: {line[:80]} |")
+    print(f"| {name} | {suite} | failed: {line[:80]} |")
     sys.exit()
 mem = f"{s['peak_rss_mb']:.0f} MB" if s.get("peak_rss_mb") else "?"
 cells = [name, suite] + ([] if "v2v_p50_ms" in s else [mode])

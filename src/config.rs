@@ -736,10 +736,19 @@ impl Config {
                 problems.push(format!("{name} must be between 1 and 64, not {threads}"));
             }
         }
-        if self.tts.voice.extension().and_then(|e| e.to_str()) != Some("onnx") {
+        if !matches!(
+            self.tts.voice.extension().and_then(|e| e.to_str()),
+            Some("onnx" | "bin")
+        ) {
             problems.push(format!(
-                "tts.voice must be a Piper .onnx file, not {}",
+                "tts.voice must be a Piper .onnx file or an English Kokoro voice .bin, not {}",
                 self.tts.voice.display()
+            ));
+        }
+        if self.tts.mandarin_voice.extension().and_then(|e| e.to_str()) != Some("bin") {
+            problems.push(format!(
+                "tts.mandarin_voice must be a Kokoro voice .bin, not {}",
+                self.tts.mandarin_voice.display()
             ));
         }
         if !(0.0..=1.0).contains(&self.tts.variation) {
@@ -906,6 +915,19 @@ mod tests {
             panic!("expected Invalid, got {err}")
         };
         assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn the_english_voice_may_be_piper_or_kokoro() {
+        for voice in ["models/en_US-joe-medium.onnx", "models/kokoro-af_heart.bin"] {
+            let config =
+                Config::from_toml_and_env(&format!("[tts]\nvoice = \"{voice}\"\n"), env(&[]))
+                    .unwrap();
+            assert_eq!(config.tts.voice, PathBuf::from(voice));
+        }
+        let err = Config::from_toml_and_env("[tts]\nmandarin_voice = \"x.onnx\"\n", env(&[]))
+            .unwrap_err();
+        assert!(err.to_string().contains("tts.mandarin_voice"), "{err}");
     }
 
     #[test]

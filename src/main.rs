@@ -125,7 +125,7 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
-    /// Speak TEXT into a WAV file: Mandarin with the Kokoro voice, anything else with Piper.
+    /// Speak TEXT into a WAV file: Mandarin with the Mandarin Kokoro voice, anything else with the English voice (Piper by default).
     Speak {
         text: String,
         #[arg(short, long)]

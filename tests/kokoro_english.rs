@@ -54,7 +54,7 @@ fn an_english_kokoro_voice_speaks_what_whisper_understands() {
 }
 
 #[test]
-fn a_kokoro_voice_of_a_language_hotline_cannot_read_is_refused_by_name() {
+fn a_kokoro_voice_of_another_language_is_refused_as_the_english_voice() {
     let dir = tempfile::tempdir().unwrap();
     let japanese = dir.path().join("kokoro-jf_alpha.bin");
     std::fs::copy(common::model("kokoro-af_heart.bin"), &japanese).unwrap();
@@ -62,5 +62,13 @@ fn a_kokoro_voice_of_a_language_hotline_cannot_read_is_refused_by_name() {
         Err(TtsError::Load { detail, .. }) => assert!(detail.contains("first letter"), "{detail}"),
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("a Japanese voice was taken for English"),
+    }
+    let mandarin = kokoro_english(common::model("kokoro-zf_xiaobei.bin"));
+    match english_voice(&common::ort(), &mandarin) {
+        Err(TtsError::Load { detail, .. }) => {
+            assert!(detail.contains("cannot speak English"), "{detail}")
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a Mandarin voice was taken for English"),
     }
 }

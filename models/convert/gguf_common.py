@@ -200,10 +200,12 @@ def parse_gguf_arg(text: str) -> tuple[str, str]:
 
 
 def read_gguf(path: Path, label: str) -> GgufModel:
-    """Memory-map a GGUF file, checking that it is whole: its last tensor ends at its last byte.
+    """Memory-map a GGUF file, checking that it is whole: its last tensor ends at its last byte
+    (or within the padding to `general.alignment` that some writers add after it).
 
-    A model published in parts and joined in the wrong order, or with a part missing, fails
-    here with the byte counts instead of somewhere in the middle of a conversion.
+    A model published in parts and joined with a part missing or cut short fails here with
+    the byte counts instead of somewhere in the middle of a conversion; parts joined in the
+    wrong order keep the size, and only the artifact's sha256 catches them.
     """
     try:
         reader = GGUFReader(path)
@@ -213,7 +215,7 @@ def read_gguf(path: Path, label: str) -> GgufModel:
         raise ConvertError(f"{label}: the GGUF file holds no tensors")
     end = max(int(t.data_offset) + int(t.n_bytes) for t in reader.tensors)
     size = path.stat().st_size
-    if end != size:
+    if not end <= size < end + int(reader.alignment):
         raise ConvertError(f"{label}: the tensors end at byte {end} but the file has {size} bytes")
     return GgufModel(reader, label)
 

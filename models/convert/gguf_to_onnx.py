@@ -209,7 +209,7 @@ class DecoderBuilder:
         if output.shape != embedding.shape:
             raise ConvertError(f"--share-embedding: output.weight is {output.shape}, the embedding {embedding.shape}")
         noise = float(np.abs(output - embedding).mean() / np.abs(output).mean())
-        if noise > SHARED_TABLE_MAX_NOISE:
+        if not noise <= SHARED_TABLE_MAX_NOISE:  # NaN (an all-zero copy) is refused too
             raise ConvertError(
                 f"--share-embedding: output.weight differs from token_embd.weight by {noise:.0%} "
                 "of its mean magnitude: the model is not tied"

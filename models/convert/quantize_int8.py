@@ -97,12 +97,13 @@ def quantize_matmul_nbits(model: onnx.ModelProto, dest: Path) -> None:
             nodes.append(node)
             continue
         k, n = weights[b].dims
-        quant, scales, zeros = quantize_blocks(numpy_helper.to_array(weights[b]))
-        added += [
-            numpy_helper.from_array(quant, f"{b}.q8"),
-            numpy_helper.from_array(scales, f"{b}.scales"),
-            numpy_helper.from_array(zeros, f"{b}.zero_points"),
-        ]
+        if b not in replaced:  # a weight two MatMuls read is quantized once
+            quant, scales, zeros = quantize_blocks(numpy_helper.to_array(weights[b]))
+            added += [
+                numpy_helper.from_array(quant, f"{b}.q8"),
+                numpy_helper.from_array(scales, f"{b}.scales"),
+                numpy_helper.from_array(zeros, f"{b}.zero_points"),
+            ]
         nodes.append(
             helper.make_node(
                 "MatMulNBits",

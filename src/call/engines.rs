@@ -1,5 +1,5 @@
 //! The engines every call shares, loaded once: Whisper (each call gets its own state), the
-//! planner thread (the LLM), the voice threads (Piper for English, Kokoro for Mandarin, each
+//! planner thread (the LLM), the voice threads (English: Piper or Kokoro; Mandarin: Kokoro; each
 //! with its phrase cache), the phrase
 //! extractor, and the Silero model path (each call loads its own small VAD session, which
 //! keeps per-stream state).
@@ -86,6 +86,13 @@ impl Engines {
 /// Mandarin (the caller's language is followed), and a reply nobody can speak is silence.
 fn mandarin_speaker(ort: &OrtRuntime, config: &Config) -> Result<Speaker, EnginesError> {
     let voice = KokoroVoice::load(ort, &config.tts.kokoro_files(), 2)?;
+    if !voice.is_mandarin() {
+        return Err(TtsError::Load {
+            path: config.tts.mandarin_voice.clone(),
+            detail: "tts.mandarin_voice must be a Mandarin Kokoro voice (zf_* or zm_*)".into(),
+        }
+        .into());
+    }
     let rate = voice.sample_rate();
     let mut speaker = Speaker::new(voice, rate, 20)?;
     speaker.warm_cache(&[filler(Language::Zh)])?;

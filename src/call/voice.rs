@@ -1,5 +1,6 @@
-//! The speech engine threads shared by all calls, one per voice: Piper for English, Kokoro for
-//! Mandarin (a text with any Han character goes to it). Each (`tts::Speaker`, with its phrase
+//! The speech engine threads shared by all calls, one per voice: the English voice (Piper, or
+//! an English Kokoro voice) and the Mandarin Kokoro voice (a text with any Han character goes
+//! to it). Each (`tts::Speaker`, with its phrase
 //! cache) speaks a job's text clause by clause, resampled to the job's call rate and cut into
 //! the call's frames as it goes, so a reply's first clause is playing while the rest is
 //! synthesized. A job's `CancelToken` stops it between frames (barge-in).

@@ -108,6 +108,11 @@ impl KokoroVoice {
         })
     }
 
+    /// Whether the voice reads Mandarin (a `z…` voice); otherwise American English.
+    pub fn is_mandarin(&self) -> bool {
+        matches!(self.reader, Reader::Mandarin(_))
+    }
+
     /// The phoneme ids of `phonemes`; symbols outside the vocabulary (Latin text Kokoro's
     /// Mandarin front end passes through, emoji) are left out.
     pub fn ids(&self, phonemes: &str) -> Vec<i64> {

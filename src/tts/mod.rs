@@ -29,7 +29,16 @@ pub fn english_voice(
             voice: tts.voice.clone(),
             ..tts.kokoro_files()
         };
-        Ok(Box::new(KokoroVoice::load(ort, &files, 2)?))
+        let voice = KokoroVoice::load(ort, &files, 2)?;
+        if voice.is_mandarin() {
+            return Err(TtsError::Load {
+                path: tts.voice.clone(),
+                detail: "a Mandarin Kokoro voice cannot speak English: name an af_* or am_* voice \
+                         (tts.mandarin_voice is the Mandarin one)"
+                    .into(),
+            });
+        }
+        Ok(Box::new(voice))
     } else {
         Ok(Box::new(
             PiperVoice::load(ort, &tts.voice)?.with_variation(tts.variation),
