@@ -278,6 +278,9 @@ fn run() -> Result<()> {
                 }
                 BenchKind::Llm => {
                     let models = [
+                        "qwen2.5-coder-0.5b-instruct.q8.onnx",
+                        "qwen2.5-coder-0.5b-instruct.int8.onnx",
+                        "qwen2.5-coder-0.5b-instruct.fp32.onnx",
                         "smollm2-135m-instruct.q8.onnx",
                         "smollm2-135m-instruct.int8.onnx",
                         "smollm2-135m-instruct.fp32.onnx",

@@ -54,7 +54,8 @@ pub struct LlmBench {
     pub their_version: String,
 }
 
-/// Runs each model file in `models` (file names in `dir`).
+/// Runs each model file in `models` (file names in `dir`, `NAME.VARIANT.onnx`, with
+/// `NAME.tokenizer.json` and `NAME.hotline-llm.json` beside them).
 pub fn run(
     root: &Path,
     ort: &OrtRuntime,
@@ -67,11 +68,14 @@ pub fn run(
     let mut rows = Vec::new();
     let mut their_version = String::new();
     for model in models {
+        let name = model.rsplitn(3, '.').nth(2).ok_or_else(|| {
+            BenchError::Input(format!("{model}: want NAME.VARIANT.onnx, e.g. x.q8.onnx"))
+        })?;
         let mut generator = Generator::load(
             ort,
             &dir.join(model),
-            &dir.join("smollm2-135m-instruct.tokenizer.json"),
-            &dir.join("smollm2-135m-instruct.hotline-llm.json"),
+            &dir.join(format!("{name}.tokenizer.json")),
+            &dir.join(format!("{name}.hotline-llm.json")),
             threads,
         )
         .map_err(input)?;
@@ -147,11 +151,11 @@ pub fn run(
 
 pub fn render(bench: &LlmBench, threads: usize) -> String {
     let mut out = format!(
-        "LLM: SmolLM2-135M-Instruct ONNX, greedy, {threads} threads. ours = hotline runner (ort), theirs = Python onnxruntime {} loop\n",
+        "LLM: the dialog models as ONNX, greedy, {threads} threads. ours = hotline runner (ort), theirs = Python onnxruntime {} loop\n",
         bench.their_version
     );
     out.push_str(&format!(
-        "{:<36} {:>7} {:>10} {:>12} {:>11} {:>11} {:>9} {:>10} {:>9}\n",
+        "{:<38} {:>7} {:>10} {:>12} {:>11} {:>11} {:>9} {:>10} {:>9}\n",
         "model",
         "prompt",
         "TTFT ours",
@@ -164,7 +168,7 @@ pub fn render(bench: &LlmBench, threads: usize) -> String {
     ));
     for r in &bench.rows {
         out.push_str(&format!(
-            "{:<36} {:>7} {:>9.3}s {:>11.3}s {:>10.3}s {:>11.1} {:>9.1} {:>9.2}x {:>9}\n",
+            "{:<38} {:>7} {:>9.3}s {:>11.3}s {:>10.3}s {:>11.1} {:>9.1} {:>9.2}x {:>9}\n",
             r.model,
             r.prompt_tokens,
             r.ours_ttft_cold_s,
