@@ -150,8 +150,10 @@ fn a_supervisor_watches_listens_guides_takes_over_and_hands_back_a_phone_call() 
 
     // What the caller heard: the line the supervisor gave, and the supervisor's own voice.
     let recording = phone.recording().expect("baresip recorded the call");
-    let transcript = common::transcribe(&recording);
-    eprintln!("baresip heard: {transcript}");
+    let whole = common::transcribe(&recording);
+    let pieces = transcribe_in_pieces(&recording, &out);
+    eprintln!("baresip heard: {whole}\n... and piece by piece: {pieces}");
+    let transcript = format!("{whole} | {pieces}");
     // Each group names words only that part of the call has (Whisper mishears a word now and
     // then: "good news" came out as "vennuser" once): the supervisor's line, the hand-over
     // message (played out before the call showed in the queue), the supervisor's own voice.
@@ -185,4 +187,57 @@ fn a_supervisor_watches_listens_guides_takes_over_and_hands_back_a_phone_call() 
         "{notes:?}"
     );
     assert!(notes.iter().all(|n| n.author == "supervisor"));
+}
+
+/// The recording cut at every pause of 300 ms or more, each piece transcribed on its own.
+/// `hotline transcribe` keeps pauses under 0.8 s inside one stretch, and given the hand-over
+/// message and the supervisor's voice 0.4 s apart as one stretch, Whisper sometimes wrote the
+/// first and dropped the second: a CI run heard no "Dana" although all 454 frames of the
+/// person's audio were sent, and the same recording's supervisor piece, cut out alone, was
+/// heard word for word.
+fn transcribe_in_pieces(recording: &std::path::Path, dir: &std::path::Path) -> String {
+    use hotline::audio::{Clip, wav};
+    let clip = wav::read(recording).expect("the recording reads");
+    let frame = (clip.sample_rate / 50) as usize; // 20 ms
+    let voiced: Vec<bool> = clip
+        .samples
+        .chunks(frame)
+        .map(|c| (c.iter().map(|x| x * x).sum::<f32>() / c.len() as f32).sqrt() > 0.003)
+        .collect();
+    const PAUSE_FRAMES: usize = 15; // 300 ms
+    const PAD_FRAMES: usize = 5; // 100 ms each side
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut quiet = 0;
+    for (i, &v) in voiced
+        .iter()
+        .chain(std::iter::repeat_n(&false, PAUSE_FRAMES))
+        .enumerate()
+    {
+        match (v, start) {
+            (true, None) => (start, quiet) = (Some(i), 0),
+            (true, Some(_)) => quiet = 0,
+            (false, Some(s)) => {
+                quiet += 1;
+                if quiet == PAUSE_FRAMES {
+                    pieces.push((s, i + 1 - PAUSE_FRAMES));
+                    start = None;
+                }
+            }
+            (false, None) => {}
+        }
+    }
+    let mut heard = Vec::new();
+    for (n, (from, to)) in pieces.into_iter().enumerate() {
+        let from = from.saturating_sub(PAD_FRAMES) * frame;
+        let to = ((to + PAD_FRAMES) * frame).min(clip.samples.len());
+        let path = dir.join(format!("heard-piece-{n}.wav"));
+        let piece = Clip {
+            samples: clip.samples[from..to].to_vec(),
+            sample_rate: clip.sample_rate,
+        };
+        wav::write(&path, &piece).expect("a piece writes");
+        heard.push(common::transcribe(&path));
+    }
+    heard.join(" ")
 }
