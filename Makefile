@@ -7,7 +7,9 @@ setup:
 serve: setup
 	./target/release/hotline serve
 
+# The optional models too (Qwen2.5-Coder-1.5B, ~14 GB in the cache): tests/llm_conversion.rs checks them.
 test: setup
+	./target/release/hotline models fetch --all
 	cargo fmt --all --check
 	cargo clippy --release --all-targets --workspace -- -D warnings
 	cargo test --release --workspace --no-fail-fast
@@ -27,5 +29,6 @@ bench-voice: setup
 
 # The dialog model chosen by measurement: the scenario suites with each candidate model.
 bench-models: setup
+	./target/release/hotline models fetch --all
 	./benches/model_choice.sh
 	./benches/model_choice.sh --voice smollm2-135m-q8 qwen2.5-coder-0.5b-q8

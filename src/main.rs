@@ -197,6 +197,10 @@ enum ModelsCommand {
     Fetch {
         /// Only these artifacts (and what they are made from); all by default.
         names: Vec<String>,
+        /// With no names: the optional artifacts too (candidate models compared in the
+        /// README, e.g. Qwen2.5-Coder-1.5B; `make test` checks them).
+        #[arg(long)]
+        all: bool,
     },
     /// Path, size, sha256 and a real smoke inference for each artifact.
     Check,
@@ -346,7 +350,7 @@ fn models(command: ModelsCommand, config: &Config) -> Result<()> {
             }
             Ok(())
         }
-        ModelsCommand::Fetch { names } => {
+        ModelsCommand::Fetch { names, all } => {
             let fetcher = Fetcher {
                 manifest: &manifest,
                 cache: Cache::new(&config.models.cache_dir),
@@ -359,7 +363,7 @@ fn models(command: ModelsCommand, config: &Config) -> Result<()> {
                     .join("convert"),
                 python: config.models.python.clone(),
             };
-            for (name, outcome) in fetcher.fetch(&names)? {
+            for (name, outcome) in fetcher.fetch(&names, all)? {
                 match outcome {
                     FetchOutcome::Cached => println!("{name:<24} cached, verified"),
                     FetchOutcome::Built { seconds } => {

@@ -260,6 +260,31 @@ def atomic_output(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def external_data_name(model: Path) -> str:
+    """The file an ONNX model's external weights live in, beside it: `<model>.data`."""
+    return f"{model.name}.data"
+
+
+@contextmanager
+def atomic_onnx_output(path: Path) -> Iterator[Path]:
+    """A path named like `path` in a fresh folder beside it; the model written there, and its
+    external data (`<name>.data`) if any, replace the final files only if the block succeeds.
+
+    ONNX records the data file by name, so the model must be written under its final name.
+    """
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=path.parent))
+    try:
+        tmp = tmp_dir / path.name
+        yield tmp
+        data = tmp_dir / external_data_name(path)
+        if data.exists():
+            data.chmod(0o644)  # onnx writes it owner-only
+            os.replace(data, path.parent / data.name)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
 def run_cli(parser: argparse.ArgumentParser, convert: Callable[[argparse.Namespace], None]) -> None:
     """Parse the arguments and run `convert`; known failures become one line on stderr, exit 1.
 

@@ -20,7 +20,11 @@ rotate-half form. Weights are dequantized from the GGUF to float32; a tied outpu
 is stored as its own transposed copy so that dynamic quantization treats it as a plain MatMul;
 with --share-embedding that one [hidden, vocab] copy is also the embedding table (Gather along
 axis 1), which keeps Qwen2.5-Coder-0.5B (151,936 tokens) under the protobuf limit.
-The file is a single protobuf (no external data), which bounds models to about 2 GB of weights.
+The file is a single protobuf, which bounds models to about 2 GB of weights, unless
+--external-data is given: then every weight of 1 KB or more goes, as it is made, into
+`<out>.data` beside the model (offsets aligned to 4 KB, so onnxruntime can map them), which
+is how larger models (Qwen2.5-Coder-1.5B, 6.2 GB in float32) are written with one tensor in
+memory at a time. Load such a model by its path; the data file must stay beside it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import onnx
@@ -38,7 +43,9 @@ from gguf_common import (
     GgufModel,
     Hyper,
     add_gguf_args,
+    atomic_onnx_output,
     atomic_output,
+    external_data_name,
     open_gguf,
     progress,
     run_cli,
@@ -51,21 +58,53 @@ MAX_PROTOBUF_BYTES = 2**31 - 1
 # The mean |output - embedding| / mean |output| below which two stored copies are one matrix
 # (Qwen2.5-Coder-0.5B: 4.6%, Q5_0 against Q8_0; unrelated matrices are near 140%).
 SHARED_TABLE_MAX_NOISE = 0.15
+# With --external-data: weights of at least this many bytes go to the data file, each at an
+# offset aligned to the page size.
+EXTERNAL_MIN_BYTES = 1024
+EXTERNAL_ALIGN = 4096
 BATCH, SEQ, PAST, TOTAL = "batch_size", "sequence_length", "past_sequence_length", "total_sequence_length"
+
+
+class ExternalWeights:
+    """Writes weights into an ONNX external data file as they are made."""
+
+    def __init__(self, sink: BinaryIO, location: str) -> None:
+        self.sink = sink
+        self.location = location
+        self.offset = 0
+
+    def tensor(self, name: str, array: np.ndarray) -> TensorProto:
+        pad = -self.offset % EXTERNAL_ALIGN
+        self.sink.write(b"\0" * pad)
+        self.offset += pad
+        data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False)
+        self.sink.write(memoryview(data).cast("B"))
+        tensor = TensorProto(name=name, dims=list(array.shape))
+        tensor.data_type = helper.np_dtype_to_tensor_dtype(array.dtype)
+        tensor.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", self.location), ("offset", self.offset), ("length", data.nbytes)):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, str(value)
+        self.offset += data.nbytes
+        return tensor
 
 
 class Graph:
     """Collects nodes and initializers; outputs get readable, deterministic names."""
 
-    def __init__(self) -> None:
+    def __init__(self, external: ExternalWeights | None = None) -> None:
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[TensorProto] = []
         self.scope = "model"
+        self.external = external
         self._count = 0
         self._consts: dict[tuple[str, tuple[int, ...], bytes], str] = {}
 
     def weight(self, name: str, array: np.ndarray) -> str:
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        if self.external is not None and array.nbytes >= EXTERNAL_MIN_BYTES:
+            self.initializers.append(self.external.tensor(name, array))
+        else:
+            self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
     def const(self, values: list[int] | list[float] | float, dtype: type = np.int64) -> str:
@@ -88,11 +127,17 @@ class Graph:
 class DecoderBuilder:
     """Builds the decoder graph from a GGUF model; per-architecture differences live in Hyper."""
 
-    def __init__(self, model: GgufModel, hp: Hyper, share_embedding: bool = False) -> None:
+    def __init__(
+        self,
+        model: GgufModel,
+        hp: Hyper,
+        share_embedding: bool = False,
+        external: ExternalWeights | None = None,
+    ) -> None:
         self.model = model
         self.hp = hp
         self.share_embedding = share_embedding
-        self.g = Graph()
+        self.g = Graph(external)
 
     def linear(self, x: str, prefix: str, rope_heads: int = 0) -> str:
         """x @ W.T (+ b) for GGUF tensor `prefix`.weight/.bias; q/k rows restored to HF order."""
@@ -271,6 +316,9 @@ class DecoderBuilder:
 
 
 def convert(args: argparse.Namespace) -> None:
+    if args.external_data:
+        convert_external(args)
+        return
     started = time.monotonic()
     with open_gguf(args.downloads, args.gguf) as model:
         hp = model.hyper()
@@ -292,6 +340,22 @@ def convert(args: argparse.Namespace) -> None:
     progress(f"wrote {out} ({len(data) / 1e6:.1f} MB) in {time.monotonic() - started:.1f} s")
 
 
+def convert_external(args: argparse.Namespace) -> None:
+    """The model with its weights in `<out>.data`, written tensor by tensor."""
+    started = time.monotonic()
+    out: Path = args.out
+    with atomic_onnx_output(out) as tmp:
+        with open_gguf(args.downloads, args.gguf) as model, open(tmp.parent / external_data_name(out), "wb") as sink:
+            hp = model.hyper()
+            progress(f"{hp.arch}: {hp.n_layers} layers, hidden {hp.hidden}, weights to {external_data_name(out)}")
+            weights = ExternalWeights(sink, external_data_name(out))
+            onnx_model = DecoderBuilder(model, hp, args.share_embedding, weights).build(model.label)
+        tmp.write_bytes(onnx_model.SerializeToString())
+        onnx.checker.check_model(str(tmp))  # by path: the checker reads the data file too
+        total = weights.offset + tmp.stat().st_size
+    progress(f"wrote {out} and its data ({total / 1e6:.1f} MB) in {time.monotonic() - started:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="gguf_to_onnx.py", description=__doc__.splitlines()[0])
     add_gguf_args(parser)
@@ -300,6 +364,11 @@ def main() -> None:
         "--share-embedding",
         action="store_true",
         help="store the embedding once, as the output projection, for tied models (large vocabularies)",
+    )
+    parser.add_argument(
+        "--external-data",
+        action="store_true",
+        help="write the weights to <out>.data beside the model (models over 2 GB)",
     )
     run_cli(parser, convert)
 

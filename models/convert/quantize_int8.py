@@ -26,6 +26,10 @@ threads of a quiet 2-core machine; fp32 decodes at about 46 tokens/s.
     agreement, KL 0.006, about 85 tokens/s, 269 MB.
 
 Both are deterministic: the same input gives the same bytes.
+
+--external-data: the input may have its weights in `<input>.data` (gguf_to_onnx.py
+--external-data), and the output's weights go to `<out>.data` beside it, for models over the
+2 GB protobuf limit (Qwen2.5-Coder-1.5B).
 """
 
 from __future__ import annotations
@@ -41,14 +45,28 @@ from google.protobuf.message import DecodeError
 from onnx import helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-from gguf_common import ConvertError, atomic_output, progress, run_cli
+from gguf_common import ConvertError, atomic_onnx_output, atomic_output, external_data_name, progress, run_cli
 
 FLOAT_MATMUL_WEIGHT_SUFFIX = "ffn_down.weight"
 NBITS_BLOCK = 32
 NBITS_ACCURACY_LEVEL = 4
 
 
-def quantize_matmul_dynamic(model: onnx.ModelProto, dest: Path) -> None:
+def save(model: onnx.ModelProto, dest: Path, external: bool) -> None:
+    if external:
+        onnx.save_model(
+            model,
+            str(dest),
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=external_data_name(dest),
+            size_threshold=1024,
+        )
+    else:
+        onnx.save(model, str(dest))
+
+
+def quantize_matmul_dynamic(model: onnx.ModelProto, source: Path, dest: Path, external: bool) -> None:
     keep_float = [
         node.name
         for node in model.graph.node
@@ -57,8 +75,10 @@ def quantize_matmul_dynamic(model: onnx.ModelProto, dest: Path) -> None:
     # quantize_dynamic logs a warning to run its pre-processing, which is not needed here.
     logging.getLogger().setLevel(logging.ERROR)
     quantize_dynamic(
-        model,
+        # A model with external data is read by path (onnxruntime loads its weights itself).
+        source if external else model,
         dest,
+        use_external_data_format=external,
         op_types_to_quantize=["MatMul"],
         per_channel=True,
         weight_type=QuantType.QInt8,
@@ -87,7 +107,7 @@ def quantize_blocks(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return quant.astype(np.uint8), scale.reshape(-1), zero.astype(np.uint8).reshape(-1)
 
 
-def quantize_matmul_nbits(model: onnx.ModelProto, dest: Path) -> None:
+def quantize_matmul_nbits(model: onnx.ModelProto, source: Path, dest: Path, external: bool) -> None:
     graph = model.graph
     weights = {t.name: t for t in graph.initializer}
     nodes, replaced, added = [], set(), []
@@ -130,7 +150,7 @@ def quantize_matmul_nbits(model: onnx.ModelProto, dest: Path) -> None:
     del graph.node[:]
     graph.node.extend(nodes)
     model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    onnx.save(model, str(dest))
+    save(model, dest, external)
     progress(f"MatMulNBits: {len(replaced)} MatMuls to 8-bit blocks of {NBITS_BLOCK}")
 
 
@@ -141,13 +161,20 @@ def convert(args: argparse.Namespace) -> None:
     if not args.input.is_file():
         raise ConvertError(f"--input {args.input}: no such file")
     started = time.monotonic()
+    external = args.external_data
+    # The dynamic quantizer reads an external model's weights itself: only its graph is needed.
+    load_weights = not (external and args.method == "dynamic")
     try:
-        model = onnx.load(str(args.input))
+        model = onnx.load(str(args.input), load_external_data=load_weights)
     except DecodeError as err:
         raise ConvertError(f"--input {args.input}: not an ONNX model: {err}") from err
-    with atomic_output(args.out) as tmp:
-        METHODS[args.method](model, tmp)
-        size = tmp.stat().st_size
+    except FileNotFoundError as err:
+        raise ConvertError(f"--input {args.input}: its external data is missing: {err}") from err
+    output = atomic_onnx_output(args.out) if external else atomic_output(args.out)
+    with output as tmp:
+        METHODS[args.method](model, args.input, tmp, external)
+        data = tmp.parent / external_data_name(args.out)
+        size = tmp.stat().st_size + (data.stat().st_size if external and data.exists() else 0)
     progress(f"wrote {args.out} ({size / 1e6:.1f} MB) in {time.monotonic() - started:.1f} s")
 
 
@@ -157,6 +184,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="the quantized ONNX file to write")
     parser.add_argument("--method", choices=sorted(METHODS), default="dynamic")
     parser.add_argument("--downloads", type=Path, help="unused: the packages folder")
+    parser.add_argument(
+        "--external-data",
+        action="store_true",
+        help="read and write weights in <model>.data beside the model (models over 2 GB)",
+    )
     run_cli(parser, convert)
 
 

@@ -51,15 +51,34 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
     let mut rows: Vec<CheckRow> = manifest
         .artifacts
         .iter()
+        // An optional artifact that was never fetched is not a failure.
+        .filter(|a| !a.optional || path_of(a).exists())
         .map(|a| {
             let path = path_of(a);
             let size = std::fs::metadata(&path).ok().map(|m| m.len());
             let sha256 = size.and_then(|_| sha256_file(&path, &format!("hash {}", a.file)).ok());
             let sha256_ok = sha256.as_deref() == Some(a.sha256.as_str()) && size == Some(a.size);
+            let data_ok = match (&a.data, a.data_file()) {
+                (Some(data), Some(name)) => {
+                    let data_path = models_dir.join(&name);
+                    let data_size = std::fs::metadata(&data_path).ok().map(|m| m.len());
+                    data_size == Some(data.size)
+                        && sha256_file(&data_path, &format!("hash {name}"))
+                            .ok()
+                            .as_deref()
+                            == Some(data.sha256.as_str())
+                }
+                _ => true,
+            };
             let smoke = if size.is_none() {
                 Err("missing: run `hotline models fetch`".into())
             } else if !sha256_ok {
                 Err(format!("checksum mismatch (manifest {}…)", &a.sha256[..12]))
+            } else if !data_ok {
+                Err(format!(
+                    "its data file {}.data is missing or wrong: run `hotline models fetch`",
+                    a.file
+                ))
             } else {
                 Ok(String::new())
             };
@@ -68,7 +87,7 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
                 path,
                 size,
                 sha256,
-                sha256_ok,
+                sha256_ok: sha256_ok && data_ok,
                 smoke,
                 wall: Duration::ZERO,
             }

