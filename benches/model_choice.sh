@@ -7,7 +7,7 @@
 # With --voice, the voice suites instead (English and Mandarin phone calls, hotline as
 # configured: lexicon on, speculation and fillers on), adding voice-to-voice p50/p95.
 # Usage: benches/model_choice.sh [--voice] [MODEL...]   (names from the list below; default: all)
-# Needs the Qwen artifacts: `./target/release/hotline models fetch` (make setup does it).
+# Needs every candidate: `./target/release/hotline models fetch --all` (make bench-models does it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./target/release/hotline
@@ -25,6 +25,9 @@ models=(
     "qwen2.5-coder-0.5b-q8|qwen2.5-coder-0.5b-instruct.q8.onnx|qwen2.5-coder-0.5b-instruct|lexicon model-only"
     "qwen2.5-coder-0.5b-int8|qwen2.5-coder-0.5b-instruct.int8.onnx|qwen2.5-coder-0.5b-instruct|lexicon model-only"
     "qwen2.5-coder-0.5b-fp32|qwen2.5-coder-0.5b-instruct.fp32.onnx|qwen2.5-coder-0.5b-instruct|model-only"
+    "qwen2.5-coder-1.5b-q8|qwen2.5-coder-1.5b-instruct.q8.onnx|qwen2.5-coder-1.5b-instruct|lexicon model-only"
+    "qwen2.5-coder-1.5b-int8|qwen2.5-coder-1.5b-instruct.int8.onnx|qwen2.5-coder-1.5b-instruct|model-only"
+    "qwen2.5-coder-1.5b-fp32|qwen2.5-coder-1.5b-instruct.fp32.onnx|qwen2.5-coder-1.5b-instruct|model-only"
 )
 if [ ${#voice[@]} -gt 0 ]; then
     suites=("English voice|tests/scenarios-voice" "Mandarin voice|tests/scenarios-voice-zh")
