@@ -348,6 +348,10 @@ pub struct CallConfig {
     pub end_silence_ms: u64,
     /// The same while the assistant waits for digits or an ID (people pause between groups).
     pub digits_end_silence_ms: u64,
+    /// The silence that ends a turn whose words, decoded during the pause, sound finished
+    /// ("Where is my order?"; not "my order number is"): `vad::finished_words`. Equal to
+    /// end_silence_ms: off. Needs speculation (speculate_after_ms > 0).
+    pub finished_end_silence_ms: u64,
     /// Transcribe and plan speculatively after this much silence (0: off).
     pub speculate_after_ms: u64,
     /// Caller voice over the assistant's speech pauses it after this long.
@@ -371,6 +375,7 @@ impl Default for CallConfig {
         Self {
             end_silence_ms: 700,
             digits_end_silence_ms: 1600,
+            finished_end_silence_ms: 400,
             speculate_after_ms: 200,
             barge_in_pause_ms: 60,
             barge_in_confirm_ms: 600,
@@ -790,6 +795,14 @@ impl Config {
             problems.push(format!(
                 "call.digits_end_silence_ms must be between end_silence_ms and 10000, not {}",
                 c.digits_end_silence_ms
+            ));
+        }
+        if c.finished_end_silence_ms < c.speculate_after_ms
+            || c.finished_end_silence_ms > c.end_silence_ms
+        {
+            problems.push(format!(
+                "call.finished_end_silence_ms must be between speculate_after_ms and end_silence_ms, not {}",
+                c.finished_end_silence_ms
             ));
         }
         if c.speculate_after_ms >= c.end_silence_ms {

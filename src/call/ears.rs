@@ -6,7 +6,9 @@
 //! decoded and sent as [`EarsEvent::Speculative`], so the dialog can start planning while the
 //! turn detector still waits for the end-of-turn silence. If the caller goes on, the
 //! speculation is dropped; if the turn ends with no new voice, its transcript is the final
-//! one and costs no second decode.
+//! one and costs no second decode. When the speculative words sound finished
+//! (`vad::finished_words`), the turn detector ends the turn after its shorter
+//! `finished_end_silence`.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +27,7 @@ use super::recording::Recorder;
 use super::transport::MediaFormat;
 use crate::asr::stream::AsrStream;
 use crate::audio::stream_resampler::StreamResampler;
+use crate::vad::finished_words::sounds_finished;
 use crate::vad::silero::SileroVad;
 use crate::vad::turn::{EndReason, TurnConfig, TurnDetector, TurnEvent};
 
@@ -348,11 +351,17 @@ impl Listener {
         {
             match self.ears.asr.tentative() {
                 Ok(t) => {
+                    let finished = sounds_finished(&t.text);
                     tracing::debug!(
                         decode_ms = t.decode_time.as_millis(),
                         audio_ms = t.audio.as_millis(),
+                        finished,
                         "speculative transcript"
                     );
+                    if finished {
+                        // The turn may end after the shorter silence, unless the caller goes on.
+                        self.turn.set_sounds_finished();
+                    }
                     self.speculation = Some(t.text.clone());
                     self.send(EarsEvent::Speculative { text: t.text });
                 }

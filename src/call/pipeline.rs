@@ -165,6 +165,7 @@ pub fn ears_config(engines: &Engines) -> EarsConfig {
         turn: TurnConfig {
             end_silence: ms(t.end_silence_ms),
             digits_end_silence: ms(t.digits_end_silence_ms),
+            finished_end_silence: ms(t.finished_end_silence_ms),
             ..TurnConfig::default()
         },
         barge_in: BargeInConfig {

@@ -1,5 +1,6 @@
 //! Voice activity detection with Silero VAD (through ort).
 
+pub mod finished_words;
 pub mod silero;
 pub mod stretches;
 pub mod turn;

@@ -10,7 +10,10 @@
 //! ```
 //! Hysteresis: speech needs `speech_threshold`, but once speaking a frame counts as voice down
 //! to `silence_threshold`. While the dialog expects digits or an ID the end-of-turn silence is
-//! `digits_end_silence`, because people pause between groups of digits.
+//! `digits_end_silence`, because people pause between groups of digits. When the words heard so
+//! far sound finished (the listener decodes them during the pause and says so with
+//! [`TurnDetector::set_sounds_finished`]), `finished_end_silence` ends the turn sooner; any new
+//! voice takes that back.
 
 use std::time::Duration;
 
@@ -28,6 +31,9 @@ pub struct TurnConfig {
     pub end_silence: Duration,
     /// Silence that ends a turn while digits or an ID are expected.
     pub digits_end_silence: Duration,
+    /// Silence that ends a turn whose words sound finished (at most `end_silence`; not used
+    /// while digits are expected).
+    pub finished_end_silence: Duration,
     /// A turn this long ends even without a pause (Whisper hears 30 s at most).
     pub max_turn: Duration,
 }
@@ -41,6 +47,7 @@ impl Default for TurnConfig {
             max_gap: Duration::from_millis(300),
             end_silence: Duration::from_millis(700),
             digits_end_silence: Duration::from_millis(1600),
+            finished_end_silence: Duration::from_millis(400),
             max_turn: Duration::from_secs(25),
         }
     }
@@ -85,6 +92,8 @@ pub struct TurnDetector {
     config: TurnConfig,
     state: State,
     expecting_digits: bool,
+    /// The words of the current pause sound finished (cleared by voice and at every turn).
+    sounds_finished: bool,
 }
 
 impl TurnDetector {
@@ -93,6 +102,15 @@ impl TurnDetector {
             config,
             state: State::Silence,
             expecting_digits: false,
+            sounds_finished: false,
+        }
+    }
+
+    /// The words heard up to this pause sound like a finished turn: end it after
+    /// `finished_end_silence` instead of `end_silence`, unless the caller goes on.
+    pub fn set_sounds_finished(&mut self) {
+        if self.is_speaking() {
+            self.sounds_finished = true;
         }
     }
 
@@ -119,6 +137,10 @@ impl TurnDetector {
     fn end_silence(&self) -> Duration {
         if self.expecting_digits {
             self.config.digits_end_silence
+        } else if self.sounds_finished {
+            self.config
+                .finished_end_silence
+                .min(self.config.end_silence)
         } else {
             self.config.end_silence
         }
@@ -166,6 +188,7 @@ impl TurnDetector {
             }
             State::Speaking { start, .. } => {
                 if probability >= self.config.silence_threshold {
+                    self.sounds_finished = false;
                     self.state = State::Speaking {
                         start,
                         last_voice: now,
@@ -203,6 +226,7 @@ impl TurnDetector {
         reason: EndReason,
     ) -> TurnEvent {
         self.state = State::Silence;
+        self.sounds_finished = false;
         TurnEvent::SpeechEnded {
             at: last_voice,
             silence: now.saturating_sub(last_voice),
@@ -241,6 +265,7 @@ impl TurnDetector {
     /// Forget the current turn (the call ended, or the assistant took the floor).
     pub fn reset(&mut self) {
         self.state = State::Silence;
+        self.sounds_finished = false;
     }
 }
 
@@ -252,7 +277,16 @@ mod tests {
 
     /// Drives the detector with a pattern of (probability, frames) on a virtual clock.
     fn drive(detector: &mut TurnDetector, pattern: &[(f32, usize)]) -> Vec<(Duration, TurnEvent)> {
-        let mut now = Duration::ZERO;
+        drive_from(detector, Duration::ZERO, pattern)
+    }
+
+    /// The same, from media time `start`.
+    fn drive_from(
+        detector: &mut TurnDetector,
+        start: Duration,
+        pattern: &[(f32, usize)],
+    ) -> Vec<(Duration, TurnEvent)> {
+        let mut now = start;
         let mut events = Vec::new();
         for &(p, frames) in pattern {
             for _ in 0..frames {
@@ -341,6 +375,51 @@ mod tests {
             panic!()
         };
         assert!(*silence >= Duration::from_millis(1600));
+    }
+
+    #[test]
+    fn finished_words_end_the_turn_sooner_until_the_caller_goes_on() {
+        let mut d = TurnDetector::new(TurnConfig::default());
+        // 640 ms of voice, then 8 silent frames (256 ms): the pause in which the words are
+        // decoded and found finished.
+        let events = drive(&mut d, &[(0.9, 20), (0.0, 8)]);
+        assert_eq!(events.len(), 1, "only the start so far: {events:?}");
+        d.set_sounds_finished();
+        // The caller goes on: the hint is gone, so 512 ms of silence after it end nothing.
+        let mut now = FRAME * 28;
+        for p in [0.9; 10].into_iter().chain([0.0; 16]) {
+            now += FRAME;
+            assert_eq!(d.handle(p, FRAME, now), None, "ended at {now:?}");
+        }
+        // Finished again, with the pause already past 400 ms: the next frame ends the turn.
+        d.set_sounds_finished();
+        now += FRAME;
+        assert_eq!(
+            d.handle(0.0, FRAME, now),
+            Some(TurnEvent::SpeechEnded {
+                at: FRAME * 38,
+                silence: FRAME * 17,
+                speech: FRAME * 38,
+                reason: EndReason::Silence,
+            })
+        );
+        // A new turn starts without the hint.
+        assert_eq!(d.poll_timeout(), None);
+        drive_from(&mut d, now, &[(0.9, 10)]);
+        assert_eq!(
+            d.poll_timeout(),
+            Some(now + FRAME * 10 + Duration::from_millis(700))
+        );
+
+        // While digits are expected the hint is not used: people pause between groups.
+        let mut d = TurnDetector::new(TurnConfig::default());
+        d.set_expecting_digits(true);
+        drive(&mut d, &[(0.9, 20)]);
+        d.set_sounds_finished();
+        assert_eq!(
+            d.poll_timeout(),
+            Some(FRAME * 20 + Duration::from_millis(1600))
+        );
     }
 
     #[test]
