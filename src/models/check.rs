@@ -117,7 +117,11 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
         ArtifactKind::Llm,
     ];
     for kind in order {
-        for (index, artifact) in manifest.artifacts.iter().enumerate() {
+        for artifact in &manifest.artifacts {
+            // Rows follow the manifest, less the optional artifacts never fetched.
+            let Some(index) = rows.iter().position(|r| r.name == artifact.name) else {
+                continue;
+            };
             if artifact.kind != kind || rows[index].smoke.is_err() {
                 continue;
             }
