@@ -48,11 +48,14 @@ impl CheckRow {
 /// Runs every check. `models_dir` holds the artifacts under their manifest file names.
 pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<CheckRow> {
     let path_of = |a: &Artifact| models_dir.join(&a.file);
-    let mut rows: Vec<CheckRow> = manifest
+    // An optional artifact that was never fetched is not a failure: it gets no row.
+    let checked: Vec<&Artifact> = manifest
         .artifacts
         .iter()
-        // An optional artifact that was never fetched is not a failure.
         .filter(|a| !a.optional || path_of(a).exists())
+        .collect();
+    let mut rows: Vec<CheckRow> = checked
+        .iter()
         .map(|a| {
             let path = path_of(a);
             let size = std::fs::metadata(&path).ok().map(|m| m.len());
@@ -117,11 +120,7 @@ pub fn run(manifest: &Manifest, models_dir: &Path, config: &Config) -> Vec<Check
         ArtifactKind::Llm,
     ];
     for kind in order {
-        for artifact in &manifest.artifacts {
-            // Rows follow the manifest, less the optional artifacts never fetched.
-            let Some(index) = rows.iter().position(|r| r.name == artifact.name) else {
-                continue;
-            };
+        for (index, artifact) in checked.iter().enumerate() {
             if artifact.kind != kind || rows[index].smoke.is_err() {
                 continue;
             }
