@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline::asr::stream::audio_ctx_for;
+use hotline::asr::stream::{DEFAULT_CONTEXT_MARGIN, audio_ctx_for};
 use hotline::asr::{AsrOptions, AsrStream, WhisperEngine};
 use hotline::audio::wav;
 use hotline::tts::speaker::{CancelToken, Speaker};
@@ -89,9 +89,9 @@ fn noise_is_gated_by_the_vad_before_whisper_hears_it() {
 
 #[test]
 fn short_utterances_are_padded_and_contexts_scale() {
-    assert_eq!(audio_ctx_for(16_000), 384);
-    assert_eq!(audio_ctx_for(16_000 * 5), 506);
-    assert_eq!(audio_ctx_for(16_000 * 40), 1500);
+    assert_eq!(audio_ctx_for(16_000, DEFAULT_CONTEXT_MARGIN), 384);
+    assert_eq!(audio_ctx_for(16_000 * 5, DEFAULT_CONTEXT_MARGIN), 506);
+    assert_eq!(audio_ctx_for(16_000 * 40, DEFAULT_CONTEXT_MARGIN), 1500);
     // A one-word answer, shorter than whisper.cpp's one-second minimum.
     let voice = common::piper();
     let mut speaker = Speaker::new(voice, 16_000, 20).unwrap();

@@ -70,6 +70,8 @@ pub struct AsrOptions {
     pub silence_rms: f32,
     /// Longest utterance kept; older audio is dropped (Whisper hears 30 s at most).
     pub max_utterance: Duration,
+    /// Silence the encoder sees after the utterance (see [`audio_ctx_for`]).
+    pub context_margin: Duration,
     pub threads: usize,
 }
 
@@ -83,6 +85,7 @@ impl Default for AsrOptions {
             unsure_logprob: -2.0,
             silence_rms: 0.001,
             max_utterance: Duration::from_secs(28),
+            context_margin: DEFAULT_CONTEXT_MARGIN,
             threads: 2,
         }
     }
@@ -113,6 +116,10 @@ pub struct AsrStream {
 
 /// Whisper's encoder sees 50 frames per second (1500 for 30 s).
 const CTX_FRAMES_PER_SECOND: usize = 50;
+/// Whisper's whole context: 30 s.
+const FULL_CTX_FRAMES: usize = 1500;
+/// The shortest utterance [`audio_ctx_for`] counts with: 2.56 s.
+const MIN_CTX_FRAMES: usize = 128;
 /// whisper.cpp refuses input shorter than a second; shorter utterances are padded with silence.
 const MIN_SAMPLES: usize = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 20;
 
@@ -264,13 +271,18 @@ fn decode_in(
     engine.run(state, samples, &options)
 }
 
-/// `audio_ctx` for `samples` of 16 kHz audio: the utterance's encoder frames plus a margin of
-/// about 5 s of silence. This is the big speed lever for short utterances (the full context is
-/// 30 s); with less margin Whisper repeats itself on short clips (measured: a 3.5 s clip with a
-/// 1.3 s margin looped six times, with 5 s it was transcribed once).
-pub fn audio_ctx_for(samples: usize) -> i32 {
+/// The silence after the utterance the encoder sees by default (see [`audio_ctx_for`]).
+pub const DEFAULT_CONTEXT_MARGIN: Duration = Duration::from_millis(5120);
+
+/// `audio_ctx` for `samples` of 16 kHz audio: the utterance's encoder frames (at least 2.56 s)
+/// plus `margin` of silence. This is the big speed lever for short utterances (the full context
+/// is 30 s); with too little margin Whisper repeats itself on short clips (measured before
+/// single-segment decoding: a 3.5 s clip with a 1.3 s margin looped six times, with 5 s it was
+/// transcribed once).
+pub fn audio_ctx_for(samples: usize, margin: Duration) -> i32 {
     let frames = samples.div_ceil(SAMPLE_RATE as usize / CTX_FRAMES_PER_SECOND);
-    (frames + 256).clamp(384, 1500) as i32
+    let margin = (margin.as_millis() as usize).div_ceil(1000 / CTX_FRAMES_PER_SECOND);
+    (frames.max(MIN_CTX_FRAMES) + margin).min(FULL_CTX_FRAMES) as i32
 }
 
 impl WhisperEngine {
@@ -351,7 +363,7 @@ impl WhisperEngine {
         params.set_temperature_inc(0.0);
         let seconds = samples.len() / SAMPLE_RATE as usize + 1;
         params.set_max_tokens((16 + 8 * seconds) as i32);
-        params.set_audio_ctx(audio_ctx_for(samples.len()));
+        params.set_audio_ctx(audio_ctx_for(samples.len(), options.context_margin));
         let prompt = match options.language {
             Language::Zh => DOMAIN_PROMPT_ZH,
             Language::En | Language::Auto => DOMAIN_PROMPT_EN,

@@ -95,7 +95,7 @@ pub fn cases(ort: &OrtRuntime, models: &Path) -> Result<Vec<Case>, BenchError> {
 }
 
 /// The phone path: 8 kHz, G.711, back to 16 kHz for Whisper.
-fn phone_path(clip: &Clip, law: Law) -> Result<Clip, BenchError> {
+pub fn phone_path(clip: &Clip, law: Law) -> Result<Clip, BenchError> {
     let err = |e: crate::audio::resample::ResampleError| BenchError::Input(e.to_string());
     let narrow = resample::to_rate(clip, 8_000).map_err(err)?;
     let mut wire = Vec::new();
