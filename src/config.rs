@@ -348,9 +348,10 @@ pub struct CallConfig {
     pub end_silence_ms: u64,
     /// The same while the assistant waits for digits or an ID (people pause between groups).
     pub digits_end_silence_ms: u64,
-    /// The silence that ends a turn whose words, decoded during the pause, sound finished
-    /// ("Where is my order?"; not "my order number is"): `vad::finished_words`. Equal to
-    /// end_silence_ms: off. Needs speculation (speculate_after_ms > 0).
+    /// The silence that ends the caller's answer to a yes-or-no question when its words,
+    /// decoded during the pause, sound finished ("Yes, please go ahead."; not "yes, and"):
+    /// `vad::finished_words`. Requests keep end_silence_ms: callers pause between their
+    /// sentences. Equal to end_silence_ms: off. Needs speculation (speculate_after_ms > 0).
     pub finished_end_silence_ms: u64,
     /// Transcribe and plan speculatively after this much silence (0: off).
     pub speculate_after_ms: u64,

@@ -114,6 +114,8 @@ fn money_moves_only_after_an_explicit_yes_and_only_once() {
             .handle("I want to return the headphones from order 100042, they stopped charging.")
             .await;
         assert!(out.replies.join(" ").contains("yes or no"), "{out:?}");
+        // (A voice call then ends a finished-sounding answer after the shorter silence.)
+        assert!(s.expects_yes_no());
         assert!(store.returns_of_order("100042").await.unwrap().is_empty());
         // Not a yes: nothing happens, and the read-back is dropped.
         let out = s.handle("Hmm, what colours does it come in?").await;
@@ -121,6 +123,7 @@ fn money_moves_only_after_an_explicit_yes_and_only_once() {
             store.returns_of_order("100042").await.unwrap().is_empty(),
             "{out:?}"
         );
+        assert!(!s.expects_yes_no(), "the read-back was dropped");
         // Asked again and confirmed: one return, one refund.
         s.handle("OK, I'd like to return the headphones from order 100042.")
             .await;

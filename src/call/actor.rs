@@ -3,7 +3,7 @@
 //! transport's DTMF and hang-up, and commands from outside ([`CallCommand`]). What happens is
 //! published as typed [`CallEvent`]s (console, recordings, voice evals, logs).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -204,6 +204,9 @@ struct Running {
     next_turn: u64,
     /// Texts handed to the voice and not yet finished playing, with their cancel tokens.
     speaking: HashMap<(u64, bool), CancelToken>,
+    /// Turns whose answer is talk only (no tool result, no hand-over, no goodbye): once the
+    /// caller has taken another turn, such an answer they have not begun to hear is dropped.
+    talk_only: HashSet<u64>,
     clocks: HashMap<u64, TurnClock>,
     latencies: Vec<TurnLatency>,
     /// The conversation is over: hang up once the last words have played.
@@ -228,6 +231,7 @@ impl CallActor {
             epoch: 0,
             next_turn: 1,
             speaking: HashMap::new(),
+            talk_only: HashSet::new(),
             clocks: HashMap::new(),
             latencies: Vec::new(),
             ending: false,
@@ -430,6 +434,7 @@ impl CallActor {
                     // Noise the recogniser found no words in: nothing to answer.
                     return;
                 }
+                self.drop_unheard_talk(r);
                 self.caller_turn(r, t.text, Some(clock)).await;
             }
             EarsEvent::Backchannel => self.publish(CallEvent::Backchannel),
@@ -472,10 +477,28 @@ impl CallActor {
         for (_, cancel) in r.speaking.drain() {
             cancel.cancel();
         }
+        r.talk_only.clear();
         self.playout.flush(r.epoch);
         self.publish(CallEvent::SpeechFlushed {
             media: self.playout.media_time(),
         });
+    }
+
+    /// The caller took another turn before the replies waiting for them began to play (a
+    /// pause in the middle of what they were saying ended a turn early; the reply to it was
+    /// held while they went on): when those replies are talk only, or fillers, they answer
+    /// words the caller has moved past, and the new turn's answer would queue behind them.
+    fn drop_unheard_talk(&mut self, r: &mut Running) {
+        if r.speaking.is_empty() || self.playout.mid_reply() {
+            return;
+        }
+        if r.speaking
+            .keys()
+            .all(|(turn, filler)| *filler || r.talk_only.contains(turn))
+        {
+            tracing::debug!(call = %self.call_id, "the caller went on: unheard replies dropped");
+            self.interrupt(r);
+        }
     }
 
     async fn caller_turn(&mut self, r: &mut Running, text: String, clock: Option<TurnClock>) {
@@ -558,6 +581,9 @@ impl CallActor {
             // A turn that was already with the dialog when a person took the call: its
             // filler is not said (its answer is dropped in `answer`).
             DialogEvent::Filler { .. } if r.handed_over() => false,
+            // Earlier replies still queued or playing: they fill the wait already, and a
+            // filler behind them would only delay the answer.
+            DialogEvent::Filler { .. } if !r.speaking.is_empty() => false,
             DialogEvent::Filler { turn, text } => {
                 if let Some(clock) = r.clocks.get_mut(&turn) {
                     clock.filler = true;
@@ -570,10 +596,14 @@ impl CallActor {
                 output,
                 at,
                 expects_digits,
+                expects_yes_no,
                 customer,
             } => {
                 if !r.handed_over() {
                     self.set_digits(expects_digits);
+                    self.ears_control
+                        .expecting_yes_no
+                        .store(expects_yes_no, std::sync::atomic::Ordering::Relaxed);
                 }
                 self.verified(r, customer);
                 self.answer(r, turn, output, Some(at))
@@ -620,6 +650,16 @@ impl CallActor {
             // An answer that was on its way when a person took over: not said.
             r.clocks.remove(&turn);
             return false;
+        }
+        let talk_only = output.tools.is_empty() && !output.transferred && !output.ended;
+        if talk_only && turn != 0 && turn + 1 < r.next_turn {
+            // The caller has taken another turn since: this talk answers words they moved past.
+            tracing::debug!(call = %self.call_id, turn, "answer not said: the caller went on");
+            r.clocks.remove(&turn);
+            return r.ending && r.speaking.is_empty();
+        }
+        if talk_only {
+            r.talk_only.insert(turn);
         }
         let hold = output.transferred && self.hold_for_person.is_some();
         if output.transferred && !hold {
@@ -685,6 +725,9 @@ impl CallActor {
                 });
                 if tag.epoch == r.epoch {
                     r.speaking.remove(&(tag.turn, tag.filler));
+                }
+                if !tag.filler {
+                    r.talk_only.remove(&tag.turn);
                 }
                 if r.announcing == Some(tag.turn) && !tag.filler {
                     self.start_waiting(r);

@@ -51,6 +51,8 @@ pub enum DialogEvent {
         /// When the replies were ready.
         at: Instant,
         expects_digits: bool,
+        /// The answer asks for a yes or no (a read-back waits for its confirmation).
+        expects_yes_no: bool,
         /// The verified caller after this turn.
         customer: Option<String>,
     },
@@ -112,6 +114,7 @@ pub async fn run_dialog(
                     output: session.nobody_came().await,
                     at: Instant::now(),
                     expects_digits: false,
+                    expects_yes_no: false,
                     customer: session.customer().map(|c| c.id.clone()),
                 };
                 if events.send(event).await.is_err() {
@@ -147,6 +150,7 @@ pub async fn run_dialog(
                     output,
                     at: Instant::now(),
                     expects_digits: session.expects_digits(),
+                    expects_yes_no: session.expects_yes_no(),
                     customer: session.customer().map(|c| c.id.clone()),
                 };
                 if events.send(event).await.is_err() {

@@ -7,8 +7,8 @@
 //! turn detector still waits for the end-of-turn silence. If the caller goes on, the
 //! speculation is dropped; if the turn ends with no new voice, its transcript is the final
 //! one and costs no second decode. When the speculative words sound finished
-//! (`vad::finished_words`), the turn detector ends the turn after its shorter
-//! `finished_end_silence`.
+//! (`vad::finished_words`) and answer the assistant's yes-or-no question, the turn detector
+//! ends the turn after its shorter `finished_end_silence`.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -110,6 +110,11 @@ pub enum EarsEvent {
 pub struct EarsControl {
     /// The dialog expects digits or an ID: a longer end-of-turn silence.
     pub expecting_digits: AtomicBool,
+    /// The dialog asked a yes-or-no question: an answer that sounds finished ends the turn
+    /// after the shorter silence. Not otherwise: a caller making a request often pauses
+    /// between sentences ("Hi. [pause] I want to make a complaint. [pause] The mug set ..."),
+    /// and each pause would end a turn.
+    pub expecting_yes_no: AtomicBool,
 }
 
 /// Everything the listening thread owns.
@@ -358,7 +363,8 @@ impl Listener {
                         finished,
                         "speculative transcript"
                     );
-                    if finished {
+                    let short_answer = self.ears.control.expecting_yes_no.load(Ordering::Relaxed);
+                    if finished && short_answer {
                         // The turn may end after the shorter silence, unless the caller goes on.
                         self.turn.set_sounds_finished();
                     }

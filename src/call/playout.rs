@@ -307,6 +307,11 @@ impl Playout {
         }
     }
 
+    /// A reply has begun playing and has not finished (the caller has heard part of it).
+    pub fn mid_reply(&self) -> bool {
+        lock(&self.state).current.is_some()
+    }
+
     /// Outbound media time so far.
     pub fn media_time(&self) -> Duration {
         lock(&self.state).media

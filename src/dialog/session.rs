@@ -567,6 +567,11 @@ impl Session {
 
     /// The assistant just asked for an order number, a ZIP code or a choice by number: the
     /// caller may pause between digits.
+    /// The last reply read an action back and waits for an explicit yes or no.
+    pub fn expects_yes_no(&self) -> bool {
+        matches!(self.pending, Some(Pending::Confirm(_)))
+    }
+
     pub fn expects_digits(&self) -> bool {
         matches!(
             self.pending,
