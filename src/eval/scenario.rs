@@ -77,6 +77,12 @@ pub struct VoiceTurn {
     /// not interrupt, and it is not a turn (text runs skip it).
     #[serde(default)]
     pub backchannel: bool,
+    /// After `say`, the caller is silent this long and goes on with `then_say` (voice runs; a
+    /// text run sends both as one message).
+    #[serde(default)]
+    pub pause_ms: Option<u64>,
+    #[serde(default)]
+    pub then_say: Option<String>,
 }
 
 impl CallerTurn {
@@ -84,11 +90,33 @@ impl CallerTurn {
     pub fn text(&self) -> String {
         match self {
             CallerTurn::Say(text) => text.clone(),
-            CallerTurn::Voice(v) => v
-                .say
-                .clone()
-                .or_else(|| v.dtmf.as_ref().map(|d| d.trim_end_matches('#').to_string()))
-                .unwrap_or_default(),
+            CallerTurn::Voice(v) => match (&v.say, &v.then_say) {
+                (Some(say), Some(more)) => format!("{say} {more}"),
+                _ => v
+                    .say
+                    .clone()
+                    .or_else(|| v.dtmf.as_ref().map(|d| d.trim_end_matches('#').to_string()))
+                    .unwrap_or_default(),
+            },
+        }
+    }
+
+    /// What a voice run's caller says, in parts: the words, then the silence after them.
+    pub fn spoken_parts(&self) -> Vec<(String, std::time::Duration)> {
+        match self {
+            CallerTurn::Voice(VoiceTurn {
+                say: Some(say),
+                then_say: Some(more),
+                pause_ms,
+                ..
+            }) => vec![
+                (
+                    say.clone(),
+                    std::time::Duration::from_millis(pause_ms.unwrap_or(0)),
+                ),
+                (more.clone(), std::time::Duration::ZERO),
+            ],
+            _ => vec![(self.text(), std::time::Duration::ZERO)],
         }
     }
 
@@ -229,6 +257,13 @@ impl Scenario {
                 }
                 if v.dtmf.is_some() && v.barge_in_after_ms.is_some() {
                     return Err(format!("turns[{i}]: barge_in_after_ms goes with say"));
+                }
+                if v.pause_ms.is_some() != v.then_say.is_some()
+                    || (v.then_say.is_some() && v.say.is_none())
+                {
+                    return Err(format!(
+                        "turns[{i}]: pause_ms and then_say go together, after say"
+                    ));
                 }
                 if v.backchannel && v.barge_in_after_ms.is_none() {
                     return Err(format!(
@@ -399,6 +434,7 @@ forbid: { tools: [cancel_order], reply_contains: ["secret"] }
             (GOOD.replace("outcome: ok", "outcome: fine"), "outcome \"fine\""),
             (GOOD.replace("2026-11-28", "yesterday"), "not a YYYY-MM-DD date"),
             (GOOD.replace("turns: [\"hi\"]", "turns: []"), "no caller turns"),
+            (GOOD.replace("turns: [\"hi\"]", "turns: [{ say: hi, pause_ms: 900 }]"), "pause_ms and then_say go together"),
             ("name: [unclosed".to_string(), "name"),
             (GOOD.replace("zip: \"94107\" }]", "zip: \"94107\" }]\n  orders: [{ id: \"1\", customer: C9, placed: \"2026-01-01\", status: placed, items: [] }]"), "fixture"),
         ] {

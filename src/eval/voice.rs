@@ -121,6 +121,19 @@ impl CallerVoice {
         Ok(peak_normalized(&clip.samples))
     }
 
+    /// A whole caller turn: its parts with the pauses between them.
+    pub fn speak_turn(&self, turn: &CallerTurn, rate: u32) -> Result<Vec<f32>, CallerVoiceError> {
+        let mut samples = Vec::new();
+        for (text, pause) in turn.spoken_parts() {
+            samples.extend(self.synthesize(&text, rate)?);
+            samples.resize(
+                samples.len() + (pause.as_secs_f64() * f64::from(rate)) as usize,
+                0.0,
+            );
+        }
+        Ok(samples)
+    }
+
     fn synthesize_mandarin(&self, text: &str, rate: u32) -> Result<Vec<f32>, CallerVoiceError> {
         use crate::tts::Voice;
         let Some(MandarinCaller(voice)) = &self.mandarin else {
@@ -208,6 +221,13 @@ impl Follow {
             })
             .collect()
     }
+}
+
+/// The caller's latest turn so far (`previous` when none came after it).
+fn latest(log: &[CallEvent], previous: u64) -> u64 {
+    Follow::caller_turns(log)
+        .last()
+        .map_or(previous, |&t| t.max(previous))
 }
 
 fn answer_started(log: &[CallEvent], turn: u64) -> Option<Duration> {
@@ -314,8 +334,12 @@ pub async fn run_voice_scenario(
             }
             None => {
                 if previous > 0 || i == 0 {
+                    // The answer to the caller's latest turn: a pause inside the line may
+                    // have made two turns of it, and the answer to the first is then dropped.
                     let done = follow
-                        .until(ANSWER_TIMEOUT, |log| answer_finished(log, previous))
+                        .until(ANSWER_TIMEOUT, |log| {
+                            answer_finished(log, latest(log, previous))
+                        })
                         .await;
                     if !done && !follow.ended {
                         problems.push(format!("turn {}: no answer to turn {previous}", i + 1));
@@ -332,7 +356,7 @@ pub async fn run_voice_scenario(
             CallerTurn::Voice(v) if v.dtmf.is_some() => {
                 line.keys(v.dtmf.as_deref().unwrap_or_default());
             }
-            _ => match caller.synthesize(&turn.text(), format.rate) {
+            _ => match caller.speak_turn(turn, format.rate) {
                 Ok(samples) => line.say(&samples),
                 Err(e) => {
                     out.run.error = Some(e.to_string());
@@ -365,7 +389,9 @@ pub async fn run_voice_scenario(
     // Let the last answer play, then hang up (unless the assistant already ended the call).
     if !follow.ended {
         follow
-            .until(ANSWER_TIMEOUT, |log| answer_finished(log, previous))
+            .until(ANSWER_TIMEOUT, |log| {
+                answer_finished(log, latest(log, previous))
+            })
             .await;
         follow.until(Duration::from_millis(500), |_| false).await;
         let _ = handle.commands.send(CallCommand::Hangup).await;
