@@ -105,6 +105,29 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 #[test]
+fn a_read_back_the_caller_did_not_hear_cannot_be_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let store = shop(dir.path()).await;
+        let mut s = session(&store, "call-unheard", Some("+15551230001")).await;
+        let out = s
+            .handle("I want to return the headphones from order 100042, they stopped charging.")
+            .await;
+        assert!(out.replies.join(" ").contains("yes or no"), "{out:?}");
+        // The caller went on talking before the read-back began to play (the call drops it):
+        // what they say next is not the yes to it.
+        s.forget_unheard_read_back();
+        assert!(!s.expects_yes_no());
+        let out = s.handle("Yes.").await;
+        assert!(
+            store.returns_of_order("100042").await.unwrap().is_empty(),
+            "{out:?}"
+        );
+        assert!(store.refund_for_order("100042").await.unwrap().is_empty());
+    });
+}
+
+#[test]
 fn money_moves_only_after_an_explicit_yes_and_only_once() {
     let dir = tempfile::tempdir().unwrap();
     runtime().block_on(async {

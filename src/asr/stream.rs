@@ -281,7 +281,10 @@ pub const DEFAULT_CONTEXT_MARGIN: Duration = Duration::from_millis(5120);
 /// transcribed once).
 pub fn audio_ctx_for(samples: usize, margin: Duration) -> i32 {
     let frames = samples.div_ceil(SAMPLE_RATE as usize / CTX_FRAMES_PER_SECOND);
-    let margin = (margin.as_millis() as usize).div_ceil(1000 / CTX_FRAMES_PER_SECOND);
+    let margin = usize::try_from(margin.as_millis())
+        .unwrap_or(usize::MAX)
+        .div_ceil(1000 / CTX_FRAMES_PER_SECOND)
+        .min(FULL_CTX_FRAMES);
     (frames.max(MIN_CTX_FRAMES) + margin).min(FULL_CTX_FRAMES) as i32
 }
 

@@ -199,14 +199,27 @@ impl Running {
     }
 }
 
+/// What an answer asks the caller for.
+#[derive(Debug, Clone, Copy)]
+struct Asks {
+    digits: bool,
+    yes_no: bool,
+}
+
 struct Running {
     epoch: u64,
     next_turn: u64,
     /// Texts handed to the voice and not yet finished playing, with their cancel tokens.
     speaking: HashMap<(u64, bool), CancelToken>,
-    /// Turns whose answer is talk only (no tool result, no hand-over, no goodbye): once the
-    /// caller has taken another turn, such an answer they have not begun to hear is dropped.
+    /// Turns whose answer is talk only (no tool result, no hand-over, no goodbye, no question
+    /// waiting for a yes, a no or digits): once the caller has taken another turn, such an
+    /// answer they have not begun to hear is dropped.
     talk_only: HashSet<u64>,
+    /// The turn whose answer reads an action back for a yes or no, until it begins to play:
+    /// words the caller says before that cannot confirm it.
+    read_back: Option<u64>,
+    /// Caller turns with the dialog and not answered yet (the answer may be a read-back).
+    unanswered: HashSet<u64>,
     clocks: HashMap<u64, TurnClock>,
     latencies: Vec<TurnLatency>,
     /// The conversation is over: hang up once the last words have played.
@@ -232,6 +245,8 @@ impl CallActor {
             next_turn: 1,
             speaking: HashMap::new(),
             talk_only: HashSet::new(),
+            read_back: None,
+            unanswered: HashSet::new(),
             clocks: HashMap::new(),
             latencies: Vec::new(),
             ending: false,
@@ -349,6 +364,7 @@ impl CallActor {
                 r.waiting_since = None;
                 self.interrupt(r);
                 self.set_digits(false);
+                self.set_yes_no(false);
                 self.playout.set_agent(true);
                 self.to_dialog(DialogRequest::DropSpeculation);
                 (by, SupervisorAction::TookOver)
@@ -360,6 +376,9 @@ impl CallActor {
                     });
                 }
                 self.playout.set_agent(false);
+                // The dialog forgets what it was waiting for (`Session::resume_after_person`).
+                self.set_digits(false);
+                self.set_yes_no(false);
                 self.to_dialog(DialogRequest::Resume);
                 (by, SupervisorAction::HandedBack)
             }
@@ -492,10 +511,10 @@ impl CallActor {
         if r.speaking.is_empty() || self.playout.mid_reply() {
             return;
         }
-        if r.speaking
-            .keys()
-            .all(|(turn, filler)| *filler || r.talk_only.contains(turn))
-        {
+        // An unheard read-back goes too: the dialog forgets it (`caller_turn`).
+        if r.speaking.keys().all(|(turn, filler)| {
+            *filler || r.talk_only.contains(turn) || r.read_back == Some(*turn)
+        }) {
             tracing::debug!(call = %self.call_id, "the caller went on: unheard replies dropped");
             self.interrupt(r);
         }
@@ -520,12 +539,28 @@ impl CallActor {
             self.to_dialog(DialogRequest::Heard { text });
             return;
         }
+        // Unheard: a read-back not yet playing, or one that may still come in the answer to an
+        // earlier turn the dialog is working on.
+        let read_back_unheard = r.read_back.take().is_some() || !r.unanswered.is_empty();
+        if read_back_unheard {
+            tracing::debug!(call = %self.call_id, turn, "the caller went on before the read-back played: it cannot be confirmed by these words");
+        }
         // Never wait on the dialog here: it may be waiting for this actor to read its answer.
-        if let Err(e) = self.dialog.try_send(DialogRequest::Turn { turn, text }) {
-            tracing::warn!(call = %self.call_id, "turn {turn} dropped: the dialog is {DIALOG_REQUESTS} turns behind ({e})");
-            self.publish(CallEvent::Error {
-                detail: format!("turn {turn} dropped: the dialog is behind"),
-            });
+        let request = DialogRequest::Turn {
+            turn,
+            text,
+            read_back_unheard,
+        };
+        match self.dialog.try_send(request) {
+            Ok(()) => {
+                r.unanswered.insert(turn);
+            }
+            Err(e) => {
+                tracing::warn!(call = %self.call_id, "turn {turn} dropped: the dialog is {DIALOG_REQUESTS} turns behind ({e})");
+                self.publish(CallEvent::Error {
+                    detail: format!("turn {turn} dropped: the dialog is behind"),
+                });
+            }
         }
     }
 
@@ -576,7 +611,11 @@ impl CallActor {
             } => {
                 self.set_digits(expects_digits);
                 self.verified(r, customer);
-                self.answer(r, 0, output, None)
+                let asks = Asks {
+                    digits: expects_digits,
+                    yes_no: false,
+                };
+                self.answer(r, 0, output, None, asks)
             }
             // A turn that was already with the dialog when a person took the call: its
             // filler is not said (its answer is dropped in `answer`).
@@ -601,12 +640,14 @@ impl CallActor {
             } => {
                 if !r.handed_over() {
                     self.set_digits(expects_digits);
-                    self.ears_control
-                        .expecting_yes_no
-                        .store(expects_yes_no, std::sync::atomic::Ordering::Relaxed);
+                    self.set_yes_no(expects_yes_no);
                 }
                 self.verified(r, customer);
-                self.answer(r, turn, output, Some(at))
+                let asks = Asks {
+                    digits: expects_digits,
+                    yes_no: expects_yes_no,
+                };
+                self.answer(r, turn, output, Some(at), asks)
             }
         }
     }
@@ -626,6 +667,12 @@ impl CallActor {
             .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
+    fn set_yes_no(&self, on: bool) {
+        self.ears_control
+            .expecting_yes_no
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Speaks the answer to `turn`; true when the call is over and nothing is left to play.
     fn answer(
         &mut self,
@@ -633,7 +680,9 @@ impl CallActor {
         turn: u64,
         output: TurnOutput,
         at: Option<Instant>,
+        asks: Asks,
     ) -> bool {
+        r.unanswered.remove(&turn);
         if let Some(clock) = r.clocks.get_mut(&turn) {
             clock.answer_ready = at;
             clock.llm_first_at = output.llm_first_token_at;
@@ -651,15 +700,16 @@ impl CallActor {
             r.clocks.remove(&turn);
             return false;
         }
-        let talk_only = output.tools.is_empty() && !output.transferred && !output.ended;
+        let talk_only = output.tools.is_empty()
+            && !output.transferred
+            && !output.ended
+            && !asks.yes_no
+            && !asks.digits;
         if talk_only && turn != 0 && turn + 1 < r.next_turn {
             // The caller has taken another turn since: this talk answers words they moved past.
             tracing::debug!(call = %self.call_id, turn, "answer not said: the caller went on");
             r.clocks.remove(&turn);
             return r.ending && r.speaking.is_empty();
-        }
-        if talk_only {
-            r.talk_only.insert(turn);
         }
         let hold = output.transferred && self.hold_for_person.is_some();
         if output.transferred && !hold {
@@ -670,6 +720,14 @@ impl CallActor {
         }
         let text = output.replies.join(" ");
         self.speak(r, turn, text, false);
+        if r.speaking.contains_key(&(turn, false)) {
+            if talk_only {
+                r.talk_only.insert(turn);
+            }
+            if asks.yes_no {
+                r.read_back = Some(turn);
+            }
+        }
         if hold {
             // The caller holds (and the call shows in the console's queue) once they have
             // heard that they are being handed over.
@@ -693,6 +751,10 @@ impl CallActor {
                     filler: tag.filler,
                     media,
                 });
+                if !tag.filler && r.read_back == Some(tag.turn) {
+                    // The caller hears the read-back begin: their answer to it counts.
+                    r.read_back = None;
+                }
                 let Some(clock) = r.clocks.get_mut(&tag.turn) else {
                     return false;
                 };

@@ -14,8 +14,13 @@ use crate::dialog::session::{Session, TurnOutput};
 /// What the actor asks of the dialog.
 #[derive(Debug, Clone)]
 pub enum DialogRequest {
-    /// A caller turn (final transcript or DTMF entry).
-    Turn { turn: u64, text: String },
+    /// A caller turn (final transcript or DTMF entry). `read_back_unheard`: the caller went on
+    /// before the last read-back began to play, so these words cannot confirm it.
+    Turn {
+        turn: u64,
+        text: String,
+        read_back_unheard: bool,
+    },
     /// The caller paused: plan on this transcript in the background.
     Speculate { text: String },
     /// The caller went on: the speculation is void.
@@ -121,7 +126,14 @@ pub async fn run_dialog(
                     break;
                 }
             }
-            DialogRequest::Turn { turn, text } => {
+            DialogRequest::Turn {
+                turn,
+                text,
+                read_back_unheard,
+            } => {
+                if read_back_unheard {
+                    session.forget_unheard_read_back();
+                }
                 // A speculation on other words is of no use now.
                 if let Some((spoken, cancel)) = speculation.take()
                     && spoken != text

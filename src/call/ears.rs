@@ -407,15 +407,15 @@ impl Listener {
                 self.send(EarsEvent::SpeechStarted { at });
             }
             TurnEvent::SpeechEnded { at, reason, .. } => {
-                self.ears
-                    .flags
-                    .caller_speaking
-                    .store(false, Ordering::Relaxed);
                 let endpoint_at = Instant::now();
                 // A short sound over a reply that plays on is not a turn; once the reply has
                 // ended, the same words (a "yes" over its last word) are the caller's answer.
                 let reply_plays_on = self.ears.flags.playing.load(Ordering::Relaxed);
                 if self.backchannel && !self.barge.is_active() && reply_plays_on {
+                    self.ears
+                        .flags
+                        .caller_speaking
+                        .store(false, Ordering::Relaxed);
                     self.backchannel = false;
                     self.speculation = None;
                     self.ears.asr.reset();
@@ -453,6 +453,12 @@ impl Listener {
                     speculative,
                     reason,
                 }));
+                // Only now: a reply held while the caller spoke stays held through the final
+                // decode, so the call can still drop it when these words make it stale.
+                self.ears
+                    .flags
+                    .caller_speaking
+                    .store(false, Ordering::Relaxed);
             }
         }
     }

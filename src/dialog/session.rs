@@ -565,13 +565,21 @@ impl Session {
             .is_some_and(|r| r.known.candidates.iter().any(|c| *c != SAY_ONLY))
     }
 
-    /// The assistant just asked for an order number, a ZIP code or a choice by number: the
-    /// caller may pause between digits.
     /// The last reply read an action back and waits for an explicit yes or no.
     pub fn expects_yes_no(&self) -> bool {
         matches!(self.pending, Some(Pending::Confirm(_)))
     }
 
+    /// The caller did not hear the read-back (they went on talking before it began to play):
+    /// nothing they say next can be the yes to it, so it is forgotten.
+    pub fn forget_unheard_read_back(&mut self) {
+        if matches!(self.pending, Some(Pending::Confirm(_))) {
+            self.pending = None;
+        }
+    }
+
+    /// The assistant just asked for an order number, a ZIP code or a choice by number: the
+    /// caller may pause between digits.
     pub fn expects_digits(&self) -> bool {
         matches!(
             self.pending,

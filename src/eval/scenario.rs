@@ -85,6 +85,9 @@ pub struct VoiceTurn {
     pub then_say: Option<String>,
 }
 
+/// The longest pause inside a caller's turn (a voice run waits 40 s for an answer).
+const MAX_PAUSE_MS: u64 = 10_000;
+
 impl CallerTurn {
     /// The turn as text (a text run types DTMF digits as they are).
     pub fn text(&self) -> String {
@@ -260,9 +263,10 @@ impl Scenario {
                 }
                 if v.pause_ms.is_some() != v.then_say.is_some()
                     || (v.then_say.is_some() && v.say.is_none())
+                    || v.pause_ms.is_some_and(|ms| ms > MAX_PAUSE_MS)
                 {
                     return Err(format!(
-                        "turns[{i}]: pause_ms and then_say go together, after say"
+                        "turns[{i}]: pause_ms (at most {MAX_PAUSE_MS}) and then_say go together, after say"
                     ));
                 }
                 if v.backchannel && v.barge_in_after_ms.is_none() {
@@ -434,7 +438,8 @@ forbid: { tools: [cancel_order], reply_contains: ["secret"] }
             (GOOD.replace("outcome: ok", "outcome: fine"), "outcome \"fine\""),
             (GOOD.replace("2026-11-28", "yesterday"), "not a YYYY-MM-DD date"),
             (GOOD.replace("turns: [\"hi\"]", "turns: []"), "no caller turns"),
-            (GOOD.replace("turns: [\"hi\"]", "turns: [{ say: hi, pause_ms: 900 }]"), "pause_ms and then_say go together"),
+            (GOOD.replace("turns: [\"hi\"]", "turns: [{ say: hi, pause_ms: 900 }]"), "then_say go together"),
+            (GOOD.replace("turns: [\"hi\"]", "turns: [{ say: hi, pause_ms: 99999999999, then_say: yes }]"), "at most 10000"),
             ("name: [unclosed".to_string(), "name"),
             (GOOD.replace("zip: \"94107\" }]", "zip: \"94107\" }]\n  orders: [{ id: \"1\", customer: C9, placed: \"2026-01-01\", status: placed, items: [] }]"), "fixture"),
         ] {

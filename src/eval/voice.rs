@@ -342,7 +342,8 @@ pub async fn run_voice_scenario(
                         })
                         .await;
                     if !done && !follow.ended {
-                        problems.push(format!("turn {}: no answer to turn {previous}", i + 1));
+                        let waited_for = latest(&follow.log, previous);
+                        problems.push(format!("turn {}: no answer to turn {waited_for}", i + 1));
                     }
                 }
                 tokio::time::sleep(CALLER_GAP).await;
