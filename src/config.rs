@@ -473,10 +473,17 @@ impl Default for ModelsConfig {
 /// Which Whisper model a call uses.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum WhisperModel {
+    /// Multilingual (hears Mandarin), weights in f16.
     #[serde(rename = "base")]
     Base,
+    /// The same with its weight matrices in 8-bit blocks: half the size, decodes faster.
+    #[serde(rename = "base-q8_0")]
+    BaseQ8,
+    /// English only, about twice as fast as base.
     #[serde(rename = "tiny.en")]
     TinyEn,
+    #[serde(rename = "tiny.en-q8_0")]
+    TinyEnQ8,
 }
 
 impl WhisperModel {
@@ -484,15 +491,48 @@ impl WhisperModel {
     pub fn file_name(self) -> &'static str {
         match self {
             WhisperModel::Base => "ggml-base.bin",
+            WhisperModel::BaseQ8 => "ggml-base-q8_0.bin",
             WhisperModel::TinyEn => "ggml-tiny.en.bin",
+            WhisperModel::TinyEnQ8 => "ggml-tiny.en-q8_0.bin",
         }
     }
+
+    /// The name in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            WhisperModel::Base => "base",
+            WhisperModel::BaseQ8 => "base-q8_0",
+            WhisperModel::TinyEn => "tiny.en",
+            WhisperModel::TinyEnQ8 => "tiny.en-q8_0",
+        }
+    }
+
+    pub const ALL: [WhisperModel; 4] = [
+        WhisperModel::Base,
+        WhisperModel::BaseQ8,
+        WhisperModel::TinyEn,
+        WhisperModel::TinyEnQ8,
+    ];
+}
+
+/// The model that decodes a call's English first (`[asr] english_first`), or none.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum EnglishFirst {
+    #[serde(rename = "none")]
+    Off,
+    #[serde(untagged)]
+    Model(WhisperModel),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct AsrConfig {
+    /// The model of every language (Mandarin included, with a multilingual model).
     pub model: WhisperModel,
+    /// While a call is in English, this (English-only, faster) model decodes first; when it is
+    /// unsure of what it heard, `model` checks the language, and Mandarin goes to `model`.
+    /// `none`: `model` alone.
+    pub english_first: EnglishFirst,
     /// `auto` (each utterance is decoded in the call's current language and switches to the
     /// other when Whisper clearly hears English or Mandarin instead), `en` or `zh` (fixed).
     pub language: String,
@@ -502,7 +542,8 @@ pub struct AsrConfig {
 impl Default for AsrConfig {
     fn default() -> Self {
         Self {
-            model: WhisperModel::Base,
+            model: WhisperModel::BaseQ8,
+            english_first: EnglishFirst::Model(WhisperModel::TinyEnQ8),
             language: "auto".into(),
             threads: 2,
         }
@@ -899,6 +940,34 @@ mod tests {
         assert_eq!(config.asr.model, WhisperModel::TinyEn);
         assert_eq!(config.models.cache_dir, PathBuf::from("/srv/cache"));
         assert_eq!(config.web.ice_udp, vec!["127.0.0.1:0".to_string()]);
+    }
+
+    #[test]
+    fn the_english_first_model_is_named_or_none() {
+        let default = Config::from_toml_and_env("", env(&[])).unwrap();
+        assert_eq!(default.asr.model, WhisperModel::BaseQ8);
+        assert_eq!(
+            default.asr.english_first,
+            EnglishFirst::Model(WhisperModel::TinyEnQ8)
+        );
+        let off = Config::from_toml_and_env(
+            "[asr]\nmodel = \"base\"\n",
+            env(&[("HOTLINE_ASR_ENGLISH_FIRST", "none")]),
+        )
+        .unwrap();
+        assert_eq!(off.asr.english_first, EnglishFirst::Off);
+        assert_eq!(off.asr.model, WhisperModel::Base);
+        let tiny =
+            Config::from_toml_and_env("[asr]\nenglish_first = \"tiny.en\"\n", env(&[])).unwrap();
+        assert_eq!(
+            tiny.asr.english_first,
+            EnglishFirst::Model(WhisperModel::TinyEn)
+        );
+        // A misspelt model is an error, not silently off.
+        assert!(Config::from_toml_and_env("[asr]\nenglish_first = \"tiny\"\n", env(&[])).is_err());
+        for model in WhisperModel::ALL {
+            assert!(model.file_name().contains(model.name()), "{model:?}");
+        }
     }
 
     #[test]

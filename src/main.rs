@@ -66,7 +66,7 @@ enum Command {
     /// Transcribe a WAV file; the transcript is the last line printed.
     Transcribe {
         file: PathBuf,
-        /// Whisper model: base (multilingual) or tiny.en.
+        /// Whisper model: base or base-q8_0 (multilingual), tiny.en or tiny.en-q8_0.
         #[arg(long, value_parser = parse_whisper_model)]
         model: Option<WhisperModel>,
         /// en, zh or auto.
@@ -184,11 +184,13 @@ fn parse_language(code: &str) -> Result<Language, String> {
 }
 
 fn parse_whisper_model(name: &str) -> Result<WhisperModel, String> {
-    match name {
-        "base" => Ok(WhisperModel::Base),
-        "tiny.en" => Ok(WhisperModel::TinyEn),
-        other => Err(format!("{other:?}: choose base or tiny.en")),
-    }
+    WhisperModel::ALL
+        .into_iter()
+        .find(|m| m.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = WhisperModel::ALL.iter().map(|m| m.name()).collect();
+            format!("{name:?}: choose one of {}", names.join(", "))
+        })
 }
 
 #[derive(Subcommand)]

@@ -107,3 +107,73 @@ fn short_utterances_are_padded_and_contexts_scale() {
     let heard = common::words(&text);
     assert!(heard == ["yes"] || heard == ["yeah"], "{text:?}");
 }
+
+/// English first: while the call is in English, tiny.en's words are kept when it is sure; a
+/// caller who switches to Mandarin sounds like nothing English to it, the multilingual model's
+/// language check hears Mandarin and decodes it; from then on the multilingual model decodes,
+/// until the caller speaks English again.
+#[test]
+fn english_first_keeps_english_and_hands_mandarin_to_the_multilingual_model() {
+    use hotline::asr::stream::Language;
+    use hotline::tts::{KokoroFiles, KokoroVoice};
+
+    let load = |f: &str| Arc::new(WhisperEngine::load(&common::model(f), 2).unwrap());
+    let mut stream = AsrStream::new(
+        load("ggml-base-q8_0.bin"),
+        AsrOptions {
+            language: Language::Auto,
+            partial_every: Duration::ZERO,
+            ..AsrOptions::default()
+        },
+    )
+    .unwrap()
+    .with_english_first(load("ggml-tiny.en-q8_0.bin"))
+    .unwrap();
+    stream.prepare().unwrap();
+    let jfk = wav::read(&common::model("jfk.wav")).unwrap().samples;
+    let say = |stream: &mut AsrStream, audio: &[f32]| {
+        stream.push(audio).unwrap();
+        stream.finish().unwrap()
+    };
+
+    let english = say(&mut stream, &jfk);
+    assert!(english.english_first, "{english:?}");
+    assert_eq!(english.language, Language::En);
+    assert_eq!(common::words(&english.text), common::words(common::JFK));
+
+    // A man's Kokoro voice (the caller's in the Mandarin voice evals).
+    let files = KokoroFiles {
+        model: common::model("kokoro-v1.0.int8.onnx"),
+        vocab: common::model("kokoro-v1.0.vocab.json"),
+        voice: common::model("kokoro-zm_yunjian.bin"),
+    };
+    let mut speaker = Speaker::new(
+        KokoroVoice::load(&common::ort(), &files, 2).unwrap(),
+        16_000,
+        20,
+    )
+    .unwrap();
+    let mut mandarin = Vec::new();
+    speaker
+        .speak(
+            "你好，我想问一下我的订单到哪儿了？",
+            &CancelToken::new(),
+            |f| mandarin.extend_from_slice(f),
+        )
+        .unwrap();
+    let switched = say(&mut stream, &mandarin);
+    assert_eq!(switched.language, Language::Zh, "{switched:?}");
+    assert!(!switched.english_first);
+    assert!(switched.text.contains("订单"), "{switched:?}");
+
+    // In Mandarin now: the multilingual model decodes, and hears the switch back.
+    let back = say(&mut stream, &jfk);
+    assert_eq!(back.language, Language::En, "{back:?}");
+    assert!(!back.english_first);
+    assert_eq!(common::words(&back.text), common::words(common::JFK));
+    let again = say(&mut stream, &jfk);
+    assert!(
+        again.english_first,
+        "English again: tiny.en first: {again:?}"
+    );
+}

@@ -72,6 +72,10 @@ pub struct AsrOptions {
     pub max_utterance: Duration,
     /// Silence the encoder sees after the utterance (see [`audio_ctx_for`]).
     pub context_margin: Duration,
+    /// With an English-first model and `Language::Auto`: its words are kept when its mean
+    /// token log-probability is at least this; below, the multilingual model decodes again
+    /// and decides the language.
+    pub english_sure_logprob: f32,
     pub threads: usize,
 }
 
@@ -86,6 +90,7 @@ impl Default for AsrOptions {
             silence_rms: 0.001,
             max_utterance: Duration::from_secs(28),
             context_margin: DEFAULT_CONTEXT_MARGIN,
+            english_sure_logprob: ENGLISH_SURE_LOGPROB,
             threads: 2,
         }
     }
@@ -102,11 +107,52 @@ pub struct Transcript {
     pub decode_time: Duration,
     /// The language it was decoded in (detected, with `Language::Auto`).
     pub language: Language,
+    /// The deciding model's mean token log-probability (see [`Decoded::avg_logprob`]).
+    pub avg_logprob: f32,
+    /// The English-first model's words were kept (no multilingual decode).
+    pub english_first: bool,
 }
 
-pub struct AsrStream {
+/// A model and this stream's decoding state on it.
+struct Model {
     engine: Arc<WhisperEngine>,
     state: WhisperState,
+}
+
+impl Model {
+    fn new(engine: Arc<WhisperEngine>) -> Result<Model, AsrError> {
+        let state = engine.create_state()?;
+        Ok(Model { engine, state })
+    }
+
+    fn decode(
+        &mut self,
+        options: &AsrOptions,
+        samples: &[f32],
+        language: Language,
+    ) -> Result<Decoded, AsrError> {
+        let options = AsrOptions {
+            language,
+            ..options.clone()
+        };
+        self.engine.run(&mut self.state, samples, &options)
+    }
+}
+
+/// The English-only model and, on the multilingual model, a state for its language check
+/// (made by [`AsrStream::prepare`], or at the first check).
+struct EnglishFirst {
+    model: Model,
+    check: Option<WhisperState>,
+}
+
+/// One caller's utterances, decoded by one model, or by two: an English-only model first while
+/// the call is in English (fast: Whisper tiny.en decodes in about half the time of base), and
+/// the multilingual model when that one is unsure of what it heard (a caller who switched to
+/// Mandarin sounds like nothing English) or once the call is in Mandarin.
+pub struct AsrStream {
+    main: Model,
+    english: Option<EnglishFirst>,
     options: AsrOptions,
     audio: Vec<f32>,
     decoded_up_to: usize,
@@ -125,16 +171,40 @@ const MIN_SAMPLES: usize = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 20;
 
 impl AsrStream {
     pub fn new(engine: Arc<WhisperEngine>, options: AsrOptions) -> Result<AsrStream, AsrError> {
-        let state = engine.create_state()?;
         let capacity = options.max_utterance.as_secs() as usize * SAMPLE_RATE as usize;
         Ok(AsrStream {
-            engine,
-            state,
+            main: Model::new(engine)?,
+            english: None,
             options,
             audio: Vec::with_capacity(capacity),
             decoded_up_to: 0,
             heard: Language::En,
         })
+    }
+
+    /// Decode with `engine` (an English-only model) first while the call is in English; the
+    /// stream's own model decodes when this one is unsure, and in Mandarin.
+    pub fn with_english_first(mut self, engine: Arc<WhisperEngine>) -> Result<AsrStream, AsrError> {
+        self.english = Some(EnglishFirst {
+            model: Model::new(engine)?,
+            check: None,
+        });
+        Ok(self)
+    }
+
+    /// Does the one-off work of the first language check now (a decode of a second of
+    /// silence), so that no caller turn waits for it. Run it on the stream's own thread.
+    pub fn prepare(&mut self) -> Result<(), AsrError> {
+        if let Some(first) = self.english.as_mut()
+            && first.check.is_none()
+        {
+            first.check = Some(
+                self.main
+                    .engine
+                    .language_check_state(self.options.threads)?,
+            );
+        }
+        Ok(())
     }
 
     /// The language the next utterance is expected in with `Language::Auto`, when detection
@@ -206,6 +276,8 @@ impl AsrStream {
                 audio,
                 decode_time: started.elapsed(),
                 language: self.heard,
+                avg_logprob: f32::NEG_INFINITY,
+                english_first: false,
             });
         }
         let mut padded;
@@ -217,15 +289,72 @@ impl AsrStream {
         } else {
             &self.audio
         };
-        let (engine, state, options) = (&self.engine, &mut self.state, &self.options);
-        let (text, language) = match options.language {
+        let options = &self.options;
+        let english_call = match options.language {
+            Language::En => true,
+            Language::Auto => self.heard == Language::En,
+            Language::Zh => false,
+        };
+        if english_call && let Some(first) = self.english.as_mut() {
+            let heard = first.model.decode(options, samples, Language::En)?;
+            let english = options.language == Language::En
+                || heard.avg_logprob >= options.english_sure_logprob
+                || {
+                    // Unsure: is it English at all? The multilingual model's ear on the start
+                    // of the utterance (a fraction of a decode) says.
+                    let check = match first.check.as_mut() {
+                        Some(check) => check,
+                        None => first
+                            .check
+                            .insert(self.main.engine.language_check_state(options.threads)?),
+                    };
+                    let lean = self
+                        .main
+                        .engine
+                        .language_lean(check, samples, options.threads)?;
+                    tracing::debug!(
+                        avg_logprob = heard.avg_logprob,
+                        lean,
+                        text = %heard.text,
+                        "the English-first model is unsure: language checked"
+                    );
+                    lean <= SWITCH_MARGIN
+                };
+            if english {
+                return Ok(Transcript {
+                    text: heard.text,
+                    is_final,
+                    audio,
+                    decode_time: started.elapsed(),
+                    language: Language::En,
+                    avg_logprob: heard.avg_logprob,
+                    english_first: true,
+                });
+            }
+            tracing::debug!("the caller switched language: Mandarin");
+            self.heard = Language::Zh;
+            let heard = self.main.decode(options, samples, Language::Zh)?;
+            return Ok(Transcript {
+                text: heard.text,
+                is_final,
+                audio,
+                decode_time: started.elapsed(),
+                language: Language::Zh,
+                avg_logprob: heard.avg_logprob,
+                english_first: false,
+            });
+        }
+        let main = &mut self.main;
+        let (heard, language) = match options.language {
             // Decoded in the language of the last utterance; the decoder's language guess on
             // the same encoder output (one step) says whether the caller switched, and only
             // then is it decoded again.
             Language::Auto => {
                 let expected = self.heard;
-                let text = decode_in(engine, state, options, samples, expected)?;
-                let lean = engine.mandarin_over_english(state, options.threads)?;
+                let heard = main.decode(options, samples, expected)?;
+                let lean = main
+                    .engine
+                    .mandarin_over_english(&mut main.state, options.threads)?;
                 tracing::debug!(lean, "Mandarin over English");
                 let sounds = match expected {
                     Language::Zh if lean < -SWITCH_MARGIN => Language::En,
@@ -233,43 +362,68 @@ impl AsrStream {
                     _ => expected,
                 };
                 if sounds == expected {
-                    (text, expected)
+                    (heard, expected)
                 } else {
                     tracing::debug!(?sounds, ?expected, "the caller switched language");
                     self.heard = sounds;
-                    (decode_in(engine, state, options, samples, sounds)?, sounds)
+                    (main.decode(options, samples, sounds)?, sounds)
                 }
             }
-            fixed => (decode_in(engine, state, options, samples, fixed)?, fixed),
+            fixed => (main.decode(options, samples, fixed)?, fixed),
         };
         Ok(Transcript {
-            text,
+            text: heard.text,
             is_final,
             audio,
             decode_time: started.elapsed(),
             language,
+            avg_logprob: heard.avg_logprob,
+            english_first: false,
         })
     }
+}
+
+/// What one decode heard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The text, no-speech segments dropped, spoken IDs as digits.
+    pub text: String,
+    /// The model's mean token log-probability over its surest segment, kept or dropped
+    /// (`-inf`: no text token at all). Real speech in the decoded language: -0.1 to -0.6.
+    pub avg_logprob: f32,
 }
 
 /// How clearly (in logits) an utterance must sound like the other language before the stream
 /// switches to it: a short or unclear utterance keeps the call's language.
 pub const SWITCH_MARGIN: f32 = 2.0;
 
-/// `samples` decoded in `language` with the stream's other options.
-fn decode_in(
-    engine: &WhisperEngine,
-    state: &mut WhisperState,
-    options: &AsrOptions,
-    samples: &[f32],
-    language: Language,
-) -> Result<String, AsrError> {
-    let options = AsrOptions {
-        language,
-        ..options.clone()
-    };
-    engine.run(state, samples, &options)
+/// The encoder context of the language check: 4 s (200 frames; the audio's first 4 s, and
+/// silence after a shorter utterance).
+pub const LANGUAGE_CHECK_FRAMES: usize = 200;
+
+/// Greedy decoding of one utterance in `language` (None: detected), printing nothing.
+fn one_segment_params(threads: usize, language: Option<&str>) -> FullParams<'_, '_> {
+    let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+    params.set_n_threads(threads.max(1) as i32);
+    params.set_language(language);
+    params.set_print_special(false);
+    params.set_print_progress(false);
+    params.set_print_realtime(false);
+    params.set_print_timestamps(false);
+    params.set_no_context(true);
+    // A turn is one utterance: one segment, so Whisper cannot start a second one that repeats
+    // the first (its failure on short clips with a reduced audio context).
+    params.set_single_segment(true);
+    // No timestamp tokens: nothing here uses them, and with them whisper.cpp ends the segment
+    // as soon as the model puts a timestamp near the end of the audio. On a 10.6 s reply that
+    // cut "... one USB-C charger, $19.99 in total. It has shipped." after "charge" in about one
+    // Piper rendering in four.
+    params.set_no_timestamps(true);
+    params
 }
+
+/// See [`AsrOptions::english_sure_logprob`].
+pub const ENGLISH_SURE_LOGPROB: f32 = -0.8;
 
 /// The silence after the utterance the encoder sees by default (see [`audio_ctx_for`]).
 pub const DEFAULT_CONTEXT_MARGIN: Duration = Duration::from_millis(5120);
@@ -325,6 +479,36 @@ impl WhisperEngine {
         Ok(mandarin - logit("en"))
     }
 
+    /// A state for [`WhisperEngine::language_lean`]: whisper.cpp keeps the encoder context of
+    /// a state's last decode, so one decode of silence sets it to [`LANGUAGE_CHECK_FRAMES`].
+    pub fn language_check_state(&self, threads: usize) -> Result<WhisperState, AsrError> {
+        let mut state = self.create_state()?;
+        let mut params = one_segment_params(threads, Some("en"));
+        params.set_max_tokens(1);
+        params.set_audio_ctx(LANGUAGE_CHECK_FRAMES as i32);
+        state
+            .full(params, &[0.0; MIN_SAMPLES])
+            .map_err(|e| AsrError::Inference(e.to_string()))?;
+        Ok(state)
+    }
+
+    /// How much more the start of `samples` (up to [`LANGUAGE_CHECK_FRAMES`]) sounds like
+    /// Mandarin than English, as [`WhisperEngine::mandarin_over_english`] says, on a state made
+    /// by [`WhisperEngine::language_check_state`]: one short encoder pass, one decoder step.
+    pub fn language_lean(
+        &self,
+        state: &mut WhisperState,
+        samples: &[f32],
+        threads: usize,
+    ) -> Result<f32, AsrError> {
+        let inference = |e: whisper_rs::WhisperError| AsrError::Inference(e.to_string());
+        let window = LANGUAGE_CHECK_FRAMES * (SAMPLE_RATE as usize / CTX_FRAMES_PER_SECOND);
+        let clip = &samples[..samples.len().min(window)];
+        state.pcm_to_mel(clip, threads.max(1)).map_err(inference)?;
+        state.encode(0, threads.max(1)).map_err(inference)?;
+        self.mandarin_over_english(state, threads)
+    }
+
     /// A fresh per-stream state of this model.
     pub fn create_state(&self) -> Result<WhisperState, AsrError> {
         self.context()
@@ -339,23 +523,8 @@ impl WhisperEngine {
         state: &mut WhisperState,
         samples: &[f32],
         options: &AsrOptions,
-    ) -> Result<String, AsrError> {
-        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        params.set_n_threads(options.threads.max(1) as i32);
-        params.set_language(options.language.whisper_code());
-        params.set_print_special(false);
-        params.set_print_progress(false);
-        params.set_print_realtime(false);
-        params.set_print_timestamps(false);
-        params.set_no_context(true);
-        // A turn is one utterance: one segment, so Whisper cannot start a second one that
-        // repeats the first (its failure on short clips with a reduced audio context).
-        params.set_single_segment(true);
-        // No timestamp tokens: nothing here uses them, and with them whisper.cpp ends the
-        // segment as soon as the model puts a timestamp near the end of the audio. On a 10.6 s
-        // reply that cut "... one USB-C charger, $19.99 in total. It has shipped." after
-        // "charge" in about one Piper rendering in four.
-        params.set_no_timestamps(true);
+    ) -> Result<Decoded, AsrError> {
+        let mut params = one_segment_params(options.threads, options.language.whisper_code());
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
         params.set_temperature(0.0);
@@ -377,6 +546,7 @@ impl WhisperEngine {
             .map_err(|e| AsrError::Inference(e.to_string()))?;
         let mut text = String::new();
         let mut last_piece = String::new();
+        let mut avg_logprob = f32::NEG_INFINITY;
         for segment in state.as_iter() {
             let n = segment.n_tokens();
             let mut logprob_sum = 0.0f32;
@@ -391,11 +561,13 @@ impl WhisperEngine {
                     }
                 }
             }
-            let avg_logprob = if counted == 0 {
+            let segment_logprob = if counted == 0 {
                 f32::NEG_INFINITY
             } else {
                 logprob_sum / counted as f32
             };
+            avg_logprob = avg_logprob.max(segment_logprob);
+            let avg_logprob = segment_logprob;
             let no_speech = segment.no_speech_probability();
             tracing::debug!(no_speech, avg_logprob, "whisper segment");
             let whisper_rule =
@@ -422,10 +594,11 @@ impl WhisperEngine {
             last_piece = piece;
         }
         let text = digits_as_ids(&collapse_repeats(text.trim()));
-        Ok(if text.chars().any(is_han) {
+        let text = if text.chars().any(is_han) {
             chinese_numbers_as_digits(&text)
         } else {
             text
-        })
+        };
+        Ok(Decoded { text, avg_logprob })
     }
 }

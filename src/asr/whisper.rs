@@ -65,6 +65,6 @@ impl WhisperEngine {
             ..AsrOptions::default()
         };
         let mut state = self.create_state()?;
-        self.run(&mut state, samples, &options)
+        Ok(self.run(&mut state, samples, &options)?.text)
     }
 }

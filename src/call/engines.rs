@@ -12,7 +12,7 @@ use super::voice::VoiceService;
 use crate::asr::stream::{AsrOptions, Language as AsrLanguage};
 use crate::asr::whisper::AsrError;
 use crate::asr::whisper::WhisperEngine;
-use crate::config::{CallConfig, Config};
+use crate::config::{CallConfig, Config, EnglishFirst};
 use crate::dialog::extract::Extractor;
 use crate::dialog::language::Language;
 use crate::dialog::planner::{Planner, PlannerError};
@@ -37,6 +37,8 @@ pub enum EnginesError {
 pub struct Engines {
     pub ort: OrtRuntime,
     pub whisper: Arc<WhisperEngine>,
+    /// The English-only model tried first in English (`[asr] english_first`).
+    pub whisper_english: Option<Arc<WhisperEngine>>,
     pub asr: AsrOptions,
     pub vad_model: PathBuf,
     pub planner: Planner,
@@ -53,6 +55,13 @@ impl Engines {
             &config.models.dir.join(config.asr.model.file_name()),
             config.asr.threads,
         )?);
+        let whisper_english = match config.asr.english_first {
+            EnglishFirst::Off => None,
+            EnglishFirst::Model(model) => Some(Arc::new(WhisperEngine::load(
+                &config.models.dir.join(model.file_name()),
+                config.asr.threads,
+            )?)),
+        };
         let asr = AsrOptions {
             language: AsrLanguage::parse(&config.asr.language)?,
             threads: config.asr.threads,
@@ -71,6 +80,7 @@ impl Engines {
         Ok(Engines {
             ort: ort.clone(),
             whisper,
+            whisper_english,
             asr,
             vad_model: config.models.dir.join("silero_vad.onnx"),
             planner,

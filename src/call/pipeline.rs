@@ -229,6 +229,9 @@ pub fn start_call(
         vad: SileroVad::load(&engines.ort, &engines.vad_model, 16_000)?,
         asr: {
             let mut asr = AsrStream::new(engines.whisper.clone(), engines.asr.clone())?;
+            if let Some(english) = &engines.whisper_english {
+                asr = asr.with_english_first(english.clone())?;
+            }
             asr.expect(match setup.language {
                 Language::En => AsrLanguage::En,
                 Language::Zh => AsrLanguage::Zh,
