@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Voice-to-voice latency by stage over scenarios run as phone calls (hotline eval --voice), on
 # this machine, side by side on the same calls in the same run:
-#   1. hotline as configured: speculative transcription and planning during the caller's
-#      pause, a filler when a lookup is slow, the first clause spoken while the rest is made;
-#   2. the same with the English-only settings that answer fastest here: Whisper tiny.en and
-#      speculation after 120 ms of silence (a line without Mandarin callers);
-#   3. the plain cascade a user would otherwise build from the same parts: wait for the end
-#      of the turn, transcribe, plan, speak (speculation, fillers and the shorter end of a
-#      finished-sounding turn off).
+#   1. hotline as configured: Whisper base (8-bit weights) with tiny.en (8-bit) first while the
+#      call is in English, speculative transcription and planning during the caller's pause, a
+#      filler when a lookup is slow, the first clause spoken while the rest is made;
+#   2. the same with the filler said as soon as the turn ends when a lookup follows;
+#   3. the same pipeline with one Whisper base in f16, as before the English-first model;
+#   4. the plain cascade a user would otherwise build from the same parts: Whisper base, wait
+#      for the end of the turn, transcribe, plan, speak (speculation and fillers off).
 # Usage: benches/voice_latency.sh [SCENARIO...]   (default: the voice suite and 12 others)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,12 +20,16 @@ else
         scenarios+=(tests/scenarios/"$n"-*.yaml)
     done
 fi
-echo "== hotline (speculation and fillers on)"
+echo "== hotline (English first, speculation and fillers on)"
 "$bin" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
-echo "== hotline, English-only fast settings (tiny.en, speculation after 120 ms)"
-HOTLINE_ASR_MODEL=tiny.en HOTLINE_CALL_SPECULATE_AFTER_MS=120 \
+echo "== hotline, the filler at once"
+HOTLINE_CALL_FILLER_AFTER_MS=0 \
     "$bin" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
-echo "== plain cascade (speculation and fillers off)"
-HOTLINE_CALL_SPECULATE_AFTER_MS=0 HOTLINE_CALL_FILLER_AFTER_MS=600000 \
+echo "== hotline with one Whisper base (f16), as before"
+HOTLINE_ASR_MODEL=base HOTLINE_ASR_ENGLISH_FIRST=none \
+    "$bin" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
+echo "== plain cascade (Whisper base; speculation and fillers off)"
+HOTLINE_ASR_MODEL=base HOTLINE_ASR_ENGLISH_FIRST=none \
+    HOTLINE_CALL_SPECULATE_AFTER_MS=0 HOTLINE_CALL_FILLER_AFTER_MS=600000 \
     HOTLINE_CALL_FINISHED_END_SILENCE_MS=700 \
     "$bin" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12

@@ -359,7 +359,8 @@ pub struct CallConfig {
     pub barge_in_pause_ms: u64,
     /// ... and stops it for good after this long (shorter: a cough or "uh-huh", it resumes).
     pub barge_in_confirm_ms: u64,
-    /// A tool call still running after this long gets a stock filler ("one moment ...").
+    /// A turn that will call a tool gets a stock filler ("One moment.") when its answer is not
+    /// ready after this long; 0: as soon as the turn ends (the answer queues behind it).
     pub filler_after_ms: u64,
     /// Partial transcripts while the caller talks, this often (0: none). Each is a Whisper
     /// decode: on a small server they compete with the end of the turn for the CPU.
@@ -380,7 +381,7 @@ impl Default for CallConfig {
             speculate_after_ms: 200,
             barge_in_pause_ms: 60,
             barge_in_confirm_ms: 600,
-            filler_after_ms: 150,
+            filler_after_ms: 0,
             partial_every_ms: 0,
             dtmf_inter_digit_ms: 2500,
             max_recording_s: 3600,

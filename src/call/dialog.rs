@@ -1,7 +1,8 @@
 //! The dialog task of one call: it owns the `Session` (the dialog core) and takes caller turns,
 //! speculative transcripts and their cancellations from the call actor, one at a time. It
 //! never blocks the actor: the actor keeps handling barge-in and audio while a turn is
-//! planned. A turn that is slow and will call a tool gets a stock filler first.
+//! planned. A turn that will call a tool gets a stock filler first: at once by default, or
+//! when its answer is not ready after `filler_after`.
 
 use std::time::{Duration, Instant};
 
@@ -144,7 +145,16 @@ pub async fn run_dialog(
                 // The language of these words: on the turn the caller switches, the filler
                 // follows them, not the call's language so far.
                 let language = Language::detect(&text).unwrap_or(session.language());
-                let output = {
+                let output = if slow_path && filler_after.is_zero() {
+                    // A lookup follows: the filler at once, the answer behind it.
+                    let _ = events
+                        .send(DialogEvent::Filler {
+                            turn,
+                            text: filler(language),
+                        })
+                        .await;
+                    session.handle(&text).await
+                } else {
                     let answer = session.handle(&text);
                     tokio::pin!(answer);
                     tokio::select! {
