@@ -190,7 +190,10 @@ fn english_first(models: &Path, lines: &[Line]) -> Result<()> {
         if !path.exists() {
             return Ok(None);
         }
-        Ok(Some(Arc::new(WhisperEngine::load(&path, 2)?)))
+        let engine = WhisperEngine::load(&path, 2)?;
+        // As the server does at start: the language check's set-up is not a turn's.
+        engine.prepare_language_check(2)?;
+        Ok(Some(Arc::new(engine)))
     };
     for (name, main, first, sure) in [
         ("base", "ggml-base.bin", None, ENGLISH_SURE_LOGPROB),

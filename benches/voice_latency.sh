@@ -3,9 +3,10 @@
 # this machine, side by side on the same calls in the same run:
 #   1. hotline as configured: Whisper base (8-bit weights) with tiny.en (8-bit) first while the
 #      call is in English, speculative transcription and planning during the caller's pause, a
-#      filler when a lookup is slow, the first clause spoken while the rest is made;
-#   2. the same with the filler said as soon as the turn ends when a lookup follows;
-#   3. the same pipeline with one Whisper base in f16, as before the English-first model;
+#      filler as soon as a turn that will look something up ends, the first clause spoken
+#      while the rest is made;
+#   2. the same with the filler only when the answer is not ready after 150 ms;
+#   3. the pipeline as it was before: one Whisper base in f16, the filler after 150 ms;
 #   4. the plain cascade a user would otherwise build from the same parts: Whisper base, wait
 #      for the end of the turn, transcribe, plan, speak (speculation and fillers off).
 # Usage: benches/voice_latency.sh [SCENARIO...]   (default: the voice suite and 12 others)
@@ -20,13 +21,13 @@ else
         scenarios+=(tests/scenarios/"$n"-*.yaml)
     done
 fi
-echo "== hotline (English first, speculation and fillers on)"
+echo "== hotline (English first, the filler at once)"
 "$bin" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
-echo "== hotline, the filler at once"
-HOTLINE_CALL_FILLER_AFTER_MS=0 \
+echo "== hotline, the filler after 150 ms"
+HOTLINE_CALL_FILLER_AFTER_MS=150 \
     "$bin" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
-echo "== hotline with one Whisper base (f16), as before"
-HOTLINE_ASR_MODEL=base HOTLINE_ASR_ENGLISH_FIRST=none \
+echo "== as before: one Whisper base (f16), the filler after 150 ms"
+HOTLINE_ASR_MODEL=base HOTLINE_ASR_ENGLISH_FIRST=none HOTLINE_CALL_FILLER_AFTER_MS=150 \
     "$bin" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
 echo "== plain cascade (Whisper base; speculation and fillers off)"
 HOTLINE_ASR_MODEL=base HOTLINE_ASR_ENGLISH_FIRST=none \

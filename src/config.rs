@@ -508,6 +508,11 @@ impl WhisperModel {
         }
     }
 
+    /// Hears English only (it has no language tokens).
+    pub fn english_only(self) -> bool {
+        matches!(self, WhisperModel::TinyEn | WhisperModel::TinyEnQ8)
+    }
+
     pub const ALL: [WhisperModel; 4] = [
         WhisperModel::Base,
         WhisperModel::BaseQ8,
@@ -532,7 +537,8 @@ pub struct AsrConfig {
     pub model: WhisperModel,
     /// While a call is in English, this (English-only, faster) model decodes first; when it is
     /// unsure of what it heard, `model` checks the language, and Mandarin goes to `model`.
-    /// `none`: `model` alone.
+    /// With `language = "en"` it decodes every turn; with `"zh"` it is not used. `none`:
+    /// `model` alone.
     pub english_first: EnglishFirst,
     /// `auto` (each utterance is decoded in the call's current language and switches to the
     /// other when Whisper clearly hears English or Mandarin instead), `en` or `zh` (fixed).
@@ -774,6 +780,16 @@ impl Config {
             problems.push(format!(
                 "asr.language must be en, zh or auto, not {:?}",
                 self.asr.language
+            ));
+        }
+        if let EnglishFirst::Model(model) = self.asr.english_first
+            && !model.english_only()
+        {
+            // A multilingual model told to hear English translates Mandarin, and sure of
+            // itself: the language check would never run.
+            problems.push(format!(
+                "asr.english_first must be an English-only model (tiny.en, tiny.en-q8_0) or \"none\", not {:?}",
+                model.name()
             ));
         }
         for (name, threads) in [

@@ -73,8 +73,9 @@ pub struct AsrOptions {
     /// Silence the encoder sees after the utterance (see [`audio_ctx_for`]).
     pub context_margin: Duration,
     /// With an English-first model and `Language::Auto`: its words are kept when its mean
-    /// token log-probability is at least this; below, the multilingual model decodes again
-    /// and decides the language.
+    /// token log-probability is at least this; below, the multilingual model's language check
+    /// decides, and only Mandarin is decoded again (by the multilingual model). With
+    /// `Language::En` the English-first model's words are always kept.
     pub english_sure_logprob: f32,
     pub threads: usize,
 }
@@ -139,20 +140,13 @@ impl Model {
     }
 }
 
-/// The English-only model and, on the multilingual model, a state for its language check
-/// (made by [`AsrStream::prepare`], or at the first check).
-struct EnglishFirst {
-    model: Model,
-    check: Option<WhisperState>,
-}
-
 /// One caller's utterances, decoded by one model, or by two: an English-only model first while
 /// the call is in English (fast: Whisper tiny.en decodes in about half the time of base), and
 /// the multilingual model when that one is unsure of what it heard (a caller who switched to
 /// Mandarin sounds like nothing English) or once the call is in Mandarin.
 pub struct AsrStream {
     main: Model,
-    english: Option<EnglishFirst>,
+    english: Option<Model>,
     options: AsrOptions,
     audio: Vec<f32>,
     decoded_up_to: usize,
@@ -182,29 +176,12 @@ impl AsrStream {
         })
     }
 
-    /// Decode with `engine` (an English-only model) first while the call is in English; the
-    /// stream's own model decodes when this one is unsure, and in Mandarin.
+    /// Decode with `engine` (an English-only model) first while the call is in English; when
+    /// it is unsure, the stream's own model checks the language, and decodes Mandarin. Ready
+    /// the check with [`WhisperEngine::prepare_language_check`] on the stream's model.
     pub fn with_english_first(mut self, engine: Arc<WhisperEngine>) -> Result<AsrStream, AsrError> {
-        self.english = Some(EnglishFirst {
-            model: Model::new(engine)?,
-            check: None,
-        });
+        self.english = Some(Model::new(engine)?);
         Ok(self)
-    }
-
-    /// Does the one-off work of the first language check now (a decode of a second of
-    /// silence), so that no caller turn waits for it. Run it on the stream's own thread.
-    pub fn prepare(&mut self) -> Result<(), AsrError> {
-        if let Some(first) = self.english.as_mut()
-            && first.check.is_none()
-        {
-            first.check = Some(
-                self.main
-                    .engine
-                    .language_check_state(self.options.threads)?,
-            );
-        }
-        Ok(())
     }
 
     /// The language the next utterance is expected in with `Language::Auto`, when detection
@@ -296,22 +273,13 @@ impl AsrStream {
             Language::Zh => false,
         };
         if english_call && let Some(first) = self.english.as_mut() {
-            let heard = first.model.decode(options, samples, Language::En)?;
+            let heard = first.decode(options, samples, Language::En)?;
             let english = options.language == Language::En
                 || heard.avg_logprob >= options.english_sure_logprob
                 || {
                     // Unsure: is it English at all? The multilingual model's ear on the start
                     // of the utterance (a fraction of a decode) says.
-                    let check = match first.check.as_mut() {
-                        Some(check) => check,
-                        None => first
-                            .check
-                            .insert(self.main.engine.language_check_state(options.threads)?),
-                    };
-                    let lean = self
-                        .main
-                        .engine
-                        .language_lean(check, samples, options.threads)?;
+                    let lean = self.main.engine.language_lean(samples, options.threads)?;
                     tracing::debug!(
                         avg_logprob = heard.avg_logprob,
                         lean,
@@ -423,7 +391,10 @@ fn one_segment_params(threads: usize, language: Option<&str>) -> FullParams<'_, 
 }
 
 /// See [`AsrOptions::english_sure_logprob`].
-pub const ENGLISH_SURE_LOGPROB: f32 = -0.8;
+/// Measured on the scenario suites' caller lines (espeak-ng through G.711, Kokoro for
+/// Mandarin): tiny.en scored English -0.23 to -1.54, Mandarin -0.82 to -2.24; -0.6 keeps a
+/// margin under the surest Mandarin, at the cost of checking more English.
+pub const ENGLISH_SURE_LOGPROB: f32 = -0.6;
 
 /// The silence after the utterance the encoder sees by default (see [`audio_ctx_for`]).
 pub const DEFAULT_CONTEXT_MARGIN: Duration = Duration::from_millis(5120);
@@ -479,9 +450,21 @@ impl WhisperEngine {
         Ok(mandarin - logit("en"))
     }
 
-    /// A state for [`WhisperEngine::language_lean`]: whisper.cpp keeps the encoder context of
-    /// a state's last decode, so one decode of silence sets it to [`LANGUAGE_CHECK_FRAMES`].
-    pub fn language_check_state(&self, threads: usize) -> Result<WhisperState, AsrError> {
+    /// Readies the language check ([`WhisperEngine::language_lean`]) so that no caller turn
+    /// waits for its one-off set-up: whisper.cpp keeps the encoder context of a state's last
+    /// decode, so one decode of a second of silence sets it to [`LANGUAGE_CHECK_FRAMES`].
+    pub fn prepare_language_check(&self, threads: usize) -> Result<(), AsrError> {
+        let mut check = self
+            .language_check
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if check.is_none() {
+            *check = Some(self.language_check_state(threads)?);
+        }
+        Ok(())
+    }
+
+    fn language_check_state(&self, threads: usize) -> Result<WhisperState, AsrError> {
         let mut state = self.create_state()?;
         let mut params = one_segment_params(threads, Some("en"));
         params.set_max_tokens(1);
@@ -493,14 +476,18 @@ impl WhisperEngine {
     }
 
     /// How much more the start of `samples` (up to [`LANGUAGE_CHECK_FRAMES`]) sounds like
-    /// Mandarin than English, as [`WhisperEngine::mandarin_over_english`] says, on a state made
-    /// by [`WhisperEngine::language_check_state`]: one short encoder pass, one decoder step.
-    pub fn language_lean(
-        &self,
-        state: &mut WhisperState,
-        samples: &[f32],
-        threads: usize,
-    ) -> Result<f32, AsrError> {
+    /// Mandarin than English, as [`WhisperEngine::mandarin_over_english`] says: one short
+    /// encoder pass and one decoder step on the model's one language-check state (calls take
+    /// turns; each check is about a quarter of a second on 2 cores).
+    pub fn language_lean(&self, samples: &[f32], threads: usize) -> Result<f32, AsrError> {
+        let mut check = self
+            .language_check
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = match check.as_mut() {
+            Some(state) => state,
+            None => check.insert(self.language_check_state(threads)?),
+        };
         let inference = |e: whisper_rs::WhisperError| AsrError::Inference(e.to_string());
         let window = LANGUAGE_CHECK_FRAMES * (SAMPLE_RATE as usize / CTX_FRAMES_PER_SECOND);
         let clip = &samples[..samples.len().min(window)];

@@ -1,9 +1,9 @@
 //! The Whisper model (loaded once, shared by every call) and batch transcription of a clip.
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
 
-use whisper_rs::{WhisperContext, WhisperContextParameters};
+use whisper_rs::{WhisperContext, WhisperContextParameters, WhisperState};
 
 use super::stream::{AsrOptions, Language};
 
@@ -26,6 +26,9 @@ pub struct WhisperEngine {
     context: WhisperContext,
     threads: usize,
     eot: i32,
+    /// The state of the language check (`WhisperEngine::language_lean`), one for all calls:
+    /// made on first use or by `prepare_language_check`.
+    pub(crate) language_check: Mutex<Option<WhisperState>>,
 }
 
 impl WhisperEngine {
@@ -45,6 +48,7 @@ impl WhisperEngine {
             context,
             threads: threads.max(1),
             eot,
+            language_check: Mutex::new(None),
         })
     }
 

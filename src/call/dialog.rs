@@ -64,6 +64,9 @@ pub enum DialogEvent {
     },
 }
 
+/// The least wait before a filler when the caller answers a read-back.
+const YES_NO_FILLER_AFTER: Duration = Duration::from_millis(150);
+
 /// The filler said while a lookup runs; a stock phrase, so it is synthesized once. Short:
 /// the answer queues behind it, so a long filler would delay the answer it masks.
 pub fn filler(language: Language) -> &'static str {
@@ -142,6 +145,13 @@ pub async fn run_dialog(
                     cancel.cancel();
                 }
                 let slow_path = session.expects_tool(&text);
+                // A yes or no to a read-back is answered without the model: quickly, when it
+                // is a no. A filler before "Okay, I won't." would only be in the way.
+                let filler_after = if session.expects_yes_no() {
+                    filler_after.max(YES_NO_FILLER_AFTER)
+                } else {
+                    filler_after
+                };
                 // The language of these words: on the turn the caller switches, the filler
                 // follows them, not the call's language so far.
                 let language = Language::detect(&text).unwrap_or(session.language());

@@ -206,11 +206,6 @@ impl Listener {
         if self.resampler.is_none() {
             return;
         }
-        if let Err(e) = self.ears.asr.prepare() {
-            self.send(EarsEvent::Failed {
-                detail: e.to_string(),
-            });
-        }
         loop {
             match self.ears.inbound.pop(POLL) {
                 Received::Frame(frame) => {

@@ -56,11 +56,15 @@ impl Engines {
             config.asr.threads,
         )?);
         let whisper_english = match config.asr.english_first {
-            EnglishFirst::Off => None,
-            EnglishFirst::Model(model) => Some(Arc::new(WhisperEngine::load(
-                &config.models.dir.join(model.file_name()),
-                config.asr.threads,
-            )?)),
+            EnglishFirst::Model(model) if config.asr.language != "zh" => {
+                // The language check's one-off set-up, now rather than in a caller's turn.
+                whisper.prepare_language_check(config.asr.threads)?;
+                Some(Arc::new(WhisperEngine::load(
+                    &config.models.dir.join(model.file_name()),
+                    config.asr.threads,
+                )?))
+            }
+            _ => None,
         };
         let asr = AsrOptions {
             language: AsrLanguage::parse(&config.asr.language)?,
