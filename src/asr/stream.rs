@@ -266,6 +266,15 @@ impl AsrStream {
         } else {
             &self.audio
         };
+        let transcript = |heard: Decoded, language: Language, english_first: bool| Transcript {
+            text: heard.text,
+            is_final,
+            audio,
+            decode_time: started.elapsed(),
+            language,
+            avg_logprob: heard.avg_logprob,
+            english_first,
+        };
         let options = &self.options;
         let english_call = match options.language {
             Language::En => true,
@@ -289,28 +298,12 @@ impl AsrStream {
                     lean <= SWITCH_MARGIN
                 };
             if english {
-                return Ok(Transcript {
-                    text: heard.text,
-                    is_final,
-                    audio,
-                    decode_time: started.elapsed(),
-                    language: Language::En,
-                    avg_logprob: heard.avg_logprob,
-                    english_first: true,
-                });
+                return Ok(transcript(heard, Language::En, true));
             }
             tracing::debug!("the caller switched language: Mandarin");
             self.heard = Language::Zh;
             let heard = self.main.decode(options, samples, Language::Zh)?;
-            return Ok(Transcript {
-                text: heard.text,
-                is_final,
-                audio,
-                decode_time: started.elapsed(),
-                language: Language::Zh,
-                avg_logprob: heard.avg_logprob,
-                english_first: false,
-            });
+            return Ok(transcript(heard, Language::Zh, false));
         }
         let main = &mut self.main;
         let (heard, language) = match options.language {
@@ -339,15 +332,7 @@ impl AsrStream {
             }
             fixed => (main.decode(options, samples, fixed)?, fixed),
         };
-        Ok(Transcript {
-            text: heard.text,
-            is_final,
-            audio,
-            decode_time: started.elapsed(),
-            language,
-            avg_logprob: heard.avg_logprob,
-            english_first: false,
-        })
+        Ok(transcript(heard, language, false))
     }
 }
 
