@@ -353,7 +353,8 @@ pub struct CallConfig {
     /// `vad::finished_words`. Requests keep end_silence_ms: callers pause between their
     /// sentences. Equal to end_silence_ms: off. Needs speculation (speculate_after_ms > 0).
     pub finished_end_silence_ms: u64,
-    /// Transcribe and plan speculatively after this much silence (0: off).
+    /// Transcribe and plan speculatively after this much silence (0: off, and the model does
+    /// not read the conversation ahead while the caller speaks either).
     pub speculate_after_ms: u64,
     /// Caller voice over the assistant's speech pauses it after this long.
     pub barge_in_pause_ms: u64,

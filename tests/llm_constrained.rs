@@ -73,10 +73,35 @@ fn valid_action(value: &Value, tools: &[ToolSpec]) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn every_action_is_valid_under_the_grammar() {
+/// Outside its strings, `json` has no whitespace but one space after each `:` and `,`: the
+/// layout of the planner's examples, which the grammar enforces.
+fn one_layout(json: &str) -> Result<(), String> {
+    let (mut in_string, mut escaped, mut after_separator) = (false, false, false);
+    for (at, c) in json.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match (after_separator, c) {
+            (true, ' ') => after_separator = false,
+            (true, _) => return Err(format!("no space after the separator before byte {at}")),
+            (false, ':' | ',') => after_separator = true,
+            (false, '"') => in_string = true,
+            (false, c) if c.is_whitespace() => return Err(format!("whitespace at byte {at}")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn smollm2() -> (Generator, ConstraintFactory) {
     let tokenizer = common::model("smollm2-135m-instruct.tokenizer.json");
-    let mut generator = Generator::load(
+    let generator = Generator::load(
         &common::ort(),
         &common::model("smollm2-135m-instruct.q8.onnx"),
         &tokenizer,
@@ -86,6 +111,53 @@ fn every_action_is_valid_under_the_grammar() {
     .unwrap();
     let factory =
         ConstraintFactory::new(&tokenizer, generator.vocab_size(), generator.stop_ids()).unwrap();
+    (generator, factory)
+}
+
+#[test]
+fn a_grammar_that_leaves_no_choice_is_written_without_the_model() {
+    let (mut generator, factory) = smollm2();
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "tool": {"const": "track_shipment"},
+            "args": {
+                "type": "object",
+                "properties": {"order_id": {"type": "string", "enum": ["100042"]}},
+                "required": ["order_id"],
+                "additionalProperties": false,
+            },
+        },
+        "required": ["tool", "args"],
+        "additionalProperties": false,
+    });
+    let mut constraint = factory.json_schema(schema).unwrap();
+    let mut seq = generator.new_sequence().unwrap();
+    let mut streamed = String::new();
+    let g = generator
+        .generate_constrained(
+            &mut seq,
+            "Where is my parcel? Order 100042.",
+            &GenerateOptions::default(),
+            Some(&mut constraint),
+            &CancelToken::new(),
+            |piece| streamed.push_str(piece),
+        )
+        .unwrap();
+    assert_eq!(
+        g.text,
+        r#"{"tool": "track_shipment", "args": {"order_id": "100042"}}"#
+    );
+    assert_eq!(streamed, g.text);
+    assert_eq!(g.stop, StopReason::EndOfText);
+    assert!(g.tokens > 0);
+    // Nothing was computed: the sequence holds no keys and values.
+    assert_eq!(seq.len(), 0);
+}
+
+#[test]
+fn every_action_is_valid_under_the_grammar() {
+    let (mut generator, factory) = smollm2();
     let tools = shop_tools();
     let schema = action_schema(&tools, 200);
     let system = format!(
@@ -116,6 +188,7 @@ fn every_action_is_valid_under_the_grammar() {
         let value: Value =
             serde_json::from_str(&g.text).unwrap_or_else(|e| panic!("{caller:?}: {e}: {}", g.text));
         valid_action(&value, &tools).unwrap_or_else(|e| panic!("{caller:?}: {e}: {}", g.text));
+        assert_eq!(one_layout(&g.text), Ok(()), "{caller:?}: {}", g.text);
         constrained_ok += 1;
         assert!(
             constraint.mean_mask_time().as_millis() < 20,

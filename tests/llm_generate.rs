@@ -22,6 +22,44 @@ fn generator() -> Generator {
 const SYSTEM: &str = "You are the assistant of an online shop's customer-service hotline. Answer briefly and politely.";
 
 #[test]
+fn reading_ahead_leaves_only_the_words_to_compute_and_changes_nothing() {
+    let mut g = generator();
+    let template = g.config().chat_template;
+    let options = GenerateOptions {
+        max_new_tokens: 16,
+        ..GenerateOptions::default()
+    };
+    let prompt = template.render(&[
+        (Role::System, SYSTEM),
+        (Role::User, "Orders: 100042\nCaller: Where is my parcel?"),
+    ]);
+    let ahead = &prompt[..prompt.find("Caller:").unwrap() + "Caller:".len()];
+    let mut seq = g.new_sequence().unwrap();
+    let computed = g.read_ahead(&mut seq, ahead).unwrap();
+    assert_eq!(computed, seq.len());
+    assert!(computed > 20, "{computed}");
+    let planned = g
+        .generate(&mut seq, &prompt, &options, &CancelToken::new(), |_| {})
+        .unwrap();
+    // All that was read ahead came from the cache: the words and the template's tail remain.
+    assert_eq!(planned.reused_tokens, computed);
+    assert!(planned.prompt_tokens - computed < 15, "{planned:?}");
+    // Reading the same again computes only the one token a prefill always feeds.
+    assert_eq!(g.read_ahead(&mut seq, ahead).unwrap(), 1);
+    let mut fresh_seq = g.new_sequence().unwrap();
+    let fresh = g
+        .generate(
+            &mut fresh_seq,
+            &prompt,
+            &options,
+            &CancelToken::new(),
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(planned.text, fresh.text);
+}
+
+#[test]
 fn prefix_reuse_across_turns_matches_a_fresh_computation() {
     let mut g = generator();
     let template = g.config().chat_template;

@@ -435,7 +435,13 @@ impl CallActor {
 
     async fn on_ears(&mut self, r: &mut Running, event: EarsEvent) {
         match event {
-            EarsEvent::SpeechStarted { at } => self.publish(CallEvent::CallerSpeaking { at }),
+            EarsEvent::SpeechStarted { at } => {
+                if !r.handed_over() {
+                    // Only an optimisation, like speculation: skipped when the dialog is behind.
+                    let _ = self.dialog.try_send(DialogRequest::CallerSpeaking);
+                }
+                self.publish(CallEvent::CallerSpeaking { at });
+            }
             EarsEvent::Partial { text } => self.publish(CallEvent::Partial { text }),
             EarsEvent::Speculative { text } => {
                 if !text.is_empty() && !r.handed_over() {

@@ -22,6 +22,8 @@ pub enum DialogRequest {
         text: String,
         read_back_unheard: bool,
     },
+    /// The caller began to speak: the model may read the conversation so far meanwhile.
+    CallerSpeaking,
     /// The caller paused: plan on this transcript in the background.
     Speculate { text: String },
     /// The caller went on: the speculation is void.
@@ -76,12 +78,14 @@ pub fn filler(language: Language) -> &'static str {
     }
 }
 
-/// Runs the dialog of one call until the actor goes away.
+/// Runs the dialog of one call until the actor goes away. `read_ahead`: the model reads the
+/// conversation so far while the caller speaks.
 pub async fn run_dialog(
     session: impl Future<Output = (Session, TurnOutput)>,
     mut requests: mpsc::Receiver<DialogRequest>,
     events: mpsc::Sender<DialogEvent>,
     filler_after: Duration,
+    read_ahead: bool,
 ) {
     let (mut session, opening) = session.await;
     let expects_digits = session.expects_digits();
@@ -106,6 +110,11 @@ pub async fn run_dialog(
                 let cancel = CancelToken::new();
                 if session.speculate(&text, &cancel) {
                     speculation = Some((text, cancel));
+                }
+            }
+            DialogRequest::CallerSpeaking => {
+                if read_ahead {
+                    session.read_ahead();
                 }
             }
             DialogRequest::DropSpeculation => {

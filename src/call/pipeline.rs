@@ -268,6 +268,8 @@ pub fn start_call(
         dialog_rx,
         dialog_events_tx,
         Duration::from_millis(tuning.filler_after_ms),
+        // Reading ahead is speculation too: off with it.
+        tuning.speculate_after_ms > 0,
     ));
 
     // The transport (owns its socket or device and its clock).

@@ -110,12 +110,24 @@ struct Job {
     cancel: CancelToken,
 }
 
+/// What the planner thread is asked to do.
+enum Work {
+    Plan(Job),
+    /// A caller began to speak: compute the prompt up to their words.
+    ReadAhead {
+        language: Language,
+        context: String,
+    },
+}
+
 /// A handle on the planner thread; cheap to clone, one per session.
 #[derive(Clone)]
 pub struct Planner {
-    jobs: mpsc::SyncSender<Job>,
+    jobs: mpsc::SyncSender<Work>,
     /// Speculative jobs waiting in the queue (they must not crowd out real turns).
     speculative: Arc<AtomicUsize>,
+    /// Work of any kind waiting in the queue.
+    waiting: Arc<AtomicUsize>,
 }
 
 /// At most this many speculative jobs wait at once, all calls together; more are refused.
@@ -127,16 +139,24 @@ impl Planner {
     /// Starts the planner thread with its model and grammar compiler, and returns once the
     /// thread has warmed up (so that no caller's first turn competes with the warm-up).
     pub fn start(generator: Generator, factory: ConstraintFactory) -> std::io::Result<Planner> {
-        let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_CAPACITY);
+        let (jobs, queue) = mpsc::sync_channel::<Work>(QUEUE_CAPACITY);
         let (ready_tx, ready) = mpsc::sync_channel::<()>(1);
         let speculative = Arc::new(AtomicUsize::new(0));
-        let waiting = speculative.clone();
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let counts = Counts {
+            speculative: speculative.clone(),
+            waiting: waiting.clone(),
+        };
         thread::Builder::new()
             .name("llm-planner".into())
-            .spawn(move || run(generator, factory, queue, ready_tx, waiting))?;
+            .spawn(move || run(generator, factory, queue, ready_tx, counts))?;
         // A thread that failed early drops the sender: requests then fail with `Stopped`.
         let _ = ready.recv();
-        Ok(Planner { jobs, speculative })
+        Ok(Planner {
+            jobs,
+            speculative,
+            waiting,
+        })
     }
 
     /// Loads the configured model, tokenizer and grammar compiler and starts the thread.
@@ -168,7 +188,20 @@ impl Planner {
         Planner {
             jobs,
             speculative: Arc::new(AtomicUsize::new(0)),
+            waiting: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Queues `work`, counting it as waiting until the thread takes it.
+    fn send(&self, work: Work) -> Result<(), PlannerError> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.jobs.try_send(work).map_err(|e| {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            match e {
+                mpsc::TrySendError::Full(_) => PlannerError::Busy,
+                mpsc::TrySendError::Disconnected(_) => PlannerError::Stopped,
+            }
+        })
     }
 
     /// The model's next action for `request`.
@@ -180,10 +213,7 @@ impl Planner {
             reply: Some(reply),
             cancel: CancelToken::new(),
         };
-        self.jobs.try_send(job).map_err(|e| match e {
-            mpsc::TrySendError::Full(_) => PlannerError::Busy,
-            mpsc::TrySendError::Disconnected(_) => PlannerError::Stopped,
-        })?;
+        self.send(Work::Plan(job))?;
         answer.await.map_err(|_| PlannerError::Stopped)?
     }
 
@@ -201,20 +231,37 @@ impl Planner {
             reply: None,
             cancel,
         };
-        let queued = self.jobs.try_send(job).is_ok();
+        let queued = self.send(Work::Plan(job)).is_ok();
         if !queued {
             self.speculative.fetch_sub(1, Ordering::SeqCst);
         }
         queued
     }
+
+    /// A caller began to speak: computes the prompt up to their words (the system prompt, the
+    /// examples and `context`, what the conversation knows) while they talk, so that a plan
+    /// on their words then computes only those. Skipped when the model has work waiting;
+    /// returns whether it was queued.
+    pub fn read_ahead(&self, language: Language, context: String) -> bool {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        self.send(Work::ReadAhead { language, context }).is_ok()
+    }
+}
+
+/// The planner thread's share of the handles' counters.
+struct Counts {
+    speculative: Arc<AtomicUsize>,
+    waiting: Arc<AtomicUsize>,
 }
 
 fn run(
     mut generator: Generator,
     factory: ConstraintFactory,
-    queue: mpsc::Receiver<Job>,
+    queue: mpsc::Receiver<Work>,
     ready: mpsc::SyncSender<()>,
-    speculative: Arc<AtomicUsize>,
+    counts: Counts,
 ) {
     let template = generator.config().chat_template;
     // One sequence per prompt language, so that each keeps its own prefix cached.
@@ -224,8 +271,11 @@ fn run(
             Ok(seq) => sequences.push(seq),
             Err(e) => {
                 drop(ready);
-                for job in queue {
-                    if let Some(reply) = job.reply {
+                for work in queue {
+                    if let Work::Plan(Job {
+                        reply: Some(reply), ..
+                    }) = work
+                    {
                         let _ =
                             reply.send(Err(PlannerError::Llm(LlmError::Inference(e.to_string()))));
                     }
@@ -265,9 +315,30 @@ fn run(
     // The last speculative plan, keyed by its prompt and grammar: a real request that is
     // exactly the same (same conversation, same words) takes it instead of decoding again.
     let mut memo: Option<(String, Plan, Instant)> = None;
-    for job in queue {
+    for work in queue {
+        counts.waiting.fetch_sub(1, Ordering::SeqCst);
+        let job = match work {
+            Work::Plan(job) => job,
+            Work::ReadAhead { language, context } => {
+                // Other work came in meanwhile: it would only wait behind this.
+                if counts.waiting.load(Ordering::SeqCst) == 0 {
+                    let seq = &mut sequences[usize::from(language == Language::Zh)];
+                    let prefix = prompt_prefix(template, language, &context);
+                    let started = Instant::now();
+                    match generator.read_ahead(seq, &prefix) {
+                        Ok(computed) => tracing::debug!(
+                            computed,
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "read ahead"
+                        ),
+                        Err(e) => tracing::debug!("reading ahead failed: {e}"),
+                    }
+                }
+                continue;
+            }
+        };
         if job.reply.is_none() {
-            speculative.fetch_sub(1, Ordering::SeqCst);
+            counts.speculative.fetch_sub(1, Ordering::SeqCst);
         }
         let queued = job.sent.elapsed();
         let language = job.request.language;
@@ -322,6 +393,18 @@ fn run(
                     speculative: job.reply.is_none(),
                 })
             });
+        if let Ok(plan) = &result {
+            tracing::debug!(
+                prompt_tokens = plan.prompt_tokens,
+                reused = plan.reused_tokens,
+                tokens = plan.tokens,
+                first_token_ms = plan.time_to_first_token.as_millis() as u64,
+                elapsed_ms = plan.elapsed.as_millis() as u64,
+                queued_ms = queued.as_millis() as u64,
+                speculative = plan.speculative,
+                "planned"
+            );
+        }
         match job.reply {
             // The session may have gone (the caller hung up): nothing to do then.
             Some(reply) => {
@@ -344,6 +427,18 @@ fn user_message(language: Language, context: &str, caller_text: &str) -> String 
         Language::En => format!("{context}\nCaller: {caller_text}"),
         Language::Zh => format!("{context}\n来电者：{caller_text}"),
     }
+}
+
+/// The prompt up to the caller's words (its last token is the same in the whole prompt: the
+/// words start a new one, `Caller:| I`).
+fn prompt_prefix(template: ChatTemplate, language: Language, context: &str) -> String {
+    const WORDS: &str = "\u{1}";
+    let mut prompt = prompt_for(template, language, &user_message(language, context, WORDS));
+    if let Some(at) = prompt.rfind(WORDS) {
+        prompt.truncate(at);
+    }
+    prompt.truncate(prompt.trim_end_matches(' ').len());
+    prompt
 }
 
 /// The whole prompt: the system prompt, the examples as earlier turns, then `user`.
@@ -634,6 +729,28 @@ pub fn system_prompt(language: Language) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prompt_read_ahead_is_the_whole_prompt_up_to_the_words() {
+        for (language, words, ends) in [
+            (Language::En, "Where is it?", "\nCaller:"),
+            (Language::Zh, "在哪里？", "\n来电者："),
+        ] {
+            let context = "Orders: 100042 (mentioned)";
+            let prefix = prompt_prefix(ChatTemplate::Chatml, language, context);
+            let whole = prompt_for(
+                ChatTemplate::Chatml,
+                language,
+                &user_message(language, context, words),
+            );
+            assert!(prefix.ends_with(ends), "{prefix:?}");
+            let rest = whole
+                .strip_prefix(&prefix)
+                .expect("the prefix of the prompt");
+            assert!(rest.trim_start().starts_with(words), "{rest:?}");
+            assert!(prefix.contains(context));
+        }
+    }
 
     #[test]
     fn the_grammar_follows_what_is_known() {

@@ -546,6 +546,19 @@ impl Session {
         }
     }
 
+    /// The caller began to speak: the model reads the conversation so far while they talk
+    /// (`Planner::read_ahead`), so that planning on their words computes only those. Changes
+    /// nothing.
+    pub fn read_ahead(&self) -> bool {
+        if self.ended || self.pending.is_some() {
+            return false;
+        }
+        self.planner.read_ahead(
+            self.language,
+            self.context_with(self.language, &self.mentioned),
+        )
+    }
+
     /// Plans the turn `text` on the model now, in the background; `handle` with the same
     /// text uses the result. Cancel with `cancel` when the caller goes on.
     pub fn speculate(&self, text: &str, cancel: &CancelToken) -> bool {

@@ -201,6 +201,21 @@ impl Generator {
         Ok((reuse, logits))
     }
 
+    /// Computes the keys and values of `prompt` on `seq` (reusing the prefix it holds) without
+    /// generating: a later prompt that starts with it then only computes what follows.
+    /// Returns how many tokens were computed.
+    pub fn read_ahead(&mut self, seq: &mut Sequence, prompt: &str) -> Result<usize, LlmError> {
+        let ids = self.encode(prompt)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        if ids.len() >= self.decoder.config().context_length {
+            return Err(LlmError::ContextFull(self.decoder.config().context_length));
+        }
+        let (reused, _) = self.prefill(seq, &ids)?;
+        Ok(ids.len() - reused)
+    }
+
     /// Generates a reply to `prompt` (the full rendered conversation) on `seq`, calling
     /// `on_text` with each new piece of text as soon as it is certain (never a piece of a stop
     /// string). Checks `cancel` before every step.
@@ -245,10 +260,33 @@ impl Generator {
         let mut stops = self.stop_strings.clone();
         stops.extend(options.stop.iter().filter(|s| !s.is_empty()).cloned());
 
-        let (reused, mut logits) = self.prefill(seq, &prompt_ids)?;
         let mut generated: Vec<u32> = Vec::new();
         let mut detok = Detokenizer::default();
         let mut text = String::new();
+        // What the grammar forces before any choice (`{"` of every action) goes in with the
+        // prompt: one model step fewer.
+        let mut fed = prompt_ids.clone();
+        if let Some(c) = constraint.as_deref_mut() {
+            let forced = c.forced();
+            if !forced.is_empty()
+                && forced.len() < options.max_new_tokens
+                && fed.len() + forced.len() < context
+            {
+                c.accept_all(&forced)?;
+                for &t in &forced {
+                    generated.push(t);
+                    text.push_str(&detok.next_piece(&self.tokenizer, &generated)?);
+                }
+                fed.extend_from_slice(&forced);
+            }
+        }
+        // A grammar that left no choice (one tool and one order it can be about) has its
+        // sentence written already: the model is not run at all.
+        let (reused, mut logits) = if constraint.as_deref().is_some_and(|c| c.is_stopped()) {
+            (0, Vec::new())
+        } else {
+            self.prefill(seq, &fed)?
+        };
         let mut emitted = 0usize;
         let mut first_token = None;
         let stop = loop {
@@ -302,6 +340,10 @@ impl Generator {
                     }
                     feed.extend_from_slice(&forced);
                 }
+                // The sentence is complete: no step is needed to learn that it ends.
+                if c.is_stopped() {
+                    break StopReason::EndOfText;
+                }
             }
             match self.decoder.forward_last(&mut seq.cache, &feed) {
                 Ok(l) => logits = l,
@@ -330,7 +372,7 @@ impl Generator {
             text,
             tokens: generated.len(),
             prompt_tokens: prompt_ids.len(),
-            reused_tokens: reused,
+            reused_tokens: reused.min(prompt_ids.len()),
             time_to_first_token: first_token.unwrap_or_else(|| started.elapsed()),
             elapsed: started.elapsed(),
             stop,
