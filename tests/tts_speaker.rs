@@ -1,5 +1,5 @@
 //! Speaking into a call: frames at the call's rate, cancellation within one frame, the phrase
-//! cache, and text with nothing to say.
+//! and clause caches, and text with nothing to say.
 
 mod common;
 
@@ -129,6 +129,35 @@ fn voices_on_several_threads_speak_at_once() {
     for h in handles {
         h.join().expect("a speaking thread panicked");
     }
+}
+
+#[test]
+fn short_clauses_a_reply_repeats_are_synthesized_once() {
+    // The voice file's own randomness renders a clause a little differently each time, so
+    // equal frames mean the clause's audio was kept, and different ones that it was
+    // synthesized again.
+    let voice = PiperVoice::load(&common::ort(), &common::model("en_US-joe-medium.onnx")).unwrap();
+    let mut s = Speaker::new(voice, 8_000, 20).unwrap();
+    let say = |s: &mut Speaker, text: &str| {
+        let mut frames = Vec::new();
+        s.speak(text, &CancelToken::new(), |f| frames.push(f.to_vec()))
+            .unwrap();
+        frames
+    };
+    let short = "Which order is it about? Please tell me the number.";
+    let first = say(&mut s, short);
+    assert_eq!(s.cached_clauses(), 2);
+    assert!(
+        say(&mut s, short) == first,
+        "a kept clause is played as it was"
+    );
+    let long = "I can look up orders and parcels and handle returns and refunds and exchanges and cancellations for you today.";
+    let once = say(&mut s, long);
+    assert_eq!(s.cached_clauses(), 2, "a long clause is not kept");
+    assert!(
+        say(&mut s, long) != once,
+        "a long clause is synthesized again"
+    );
 }
 
 #[test]

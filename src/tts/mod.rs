@@ -3,6 +3,7 @@
 //! (`mandarin`) for Mandarin, or for English (`misaki`). The [`speaker::Speaker`] streams any
 //! of them into a call; [`english_voice`] is the one the configuration names for English.
 
+pub mod clause_cache;
 pub mod clauses;
 pub mod espeak;
 pub mod kokoro;

@@ -1,13 +1,15 @@
 //! Speaking replies into a call: text normalization, clause by clause synthesis (the first
 //! clause plays while the rest is synthesized), resampling to the call's rate, fixed-size
-//! frames, cancellation between any two frames (barge-in), and a cache of phrases every call
-//! uses (greeting, "one moment", goodbye) synthesized once.
+//! frames, cancellation between any two frames (barge-in), a cache of phrases every call
+//! uses (greeting, "one moment", goodbye) synthesized once, and one of the short clauses that
+//! replies repeat (`clause_cache`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use crate::cancel::CancelToken;
 
+use super::clause_cache::{CACHED_CLAUSES, ClauseCache};
 use super::clauses::{cut_at_spaces, split_clauses};
 use super::voice::{TtsError, Voice};
 use crate::audio::stream_resampler::StreamResampler;
@@ -38,6 +40,7 @@ pub struct Speaker {
     frame_len: usize,
     resampler: StreamResampler,
     cache: HashMap<String, Arc<[f32]>>,
+    clauses: ClauseCache,
     scratch: Vec<f32>,
     frame: Vec<f32>,
 }
@@ -59,6 +62,7 @@ impl Speaker {
             frame_len,
             resampler,
             cache: HashMap::new(),
+            clauses: ClauseCache::new(CACHED_CLAUSES),
             scratch: Vec::new(),
             frame: Vec::with_capacity(frame_len),
         })
@@ -83,6 +87,11 @@ impl Speaker {
 
     pub fn is_cached(&self, text: &str) -> bool {
         self.cache.contains_key(&self.voice.normalize(text))
+    }
+
+    /// Short clauses of earlier replies kept for the next reply that says them.
+    pub fn cached_clauses(&self) -> usize {
+        self.clauses.len()
     }
 
     /// Speaks `text`, calling `on_frame` with each frame of `frame_ms` (the last one padded
@@ -114,7 +123,14 @@ impl Speaker {
             if cancel.is_cancelled() {
                 return Ok(SpeakOutcome::Cancelled { frames });
             }
-            let audio = self.synthesize_at_rate(&clause)?;
+            let audio = match self.clauses.get(&clause) {
+                Some(audio) => audio,
+                None => {
+                    let audio: Arc<[f32]> = self.synthesize_at_rate(&clause)?.into();
+                    self.clauses.keep(&clause, audio.clone());
+                    audio
+                }
+            };
             if let SpeakOutcome::Cancelled { .. } =
                 self.emit(&audio, cancel, &mut frames, &mut on_frame, false)
             {
