@@ -6,6 +6,7 @@ mod common;
 
 use hotline::cancel::CancelToken;
 use hotline::llm::chat_template::Role;
+use hotline::llm::generate::READ_AHEAD_STEP;
 use hotline::llm::{GenerateOptions, Generator, Sampling, StopReason};
 
 fn generator() -> Generator {
@@ -34,8 +35,19 @@ fn reading_ahead_leaves_only_the_words_to_compute_and_changes_nothing() {
         (Role::User, "Orders: 100042\nCaller: Where is my parcel?"),
     ]);
     let ahead = &prompt[..prompt.find("Caller:").unwrap() + "Caller:".len()];
+    // Told to stop, it stops between steps and keeps what it computed.
     let mut seq = g.new_sequence().unwrap();
-    let computed = g.read_ahead(&mut seq, ahead).unwrap();
+    assert_eq!(g.read_ahead(&mut seq, ahead, || false).unwrap(), 0);
+    let mut steps = 0;
+    let one_step = g
+        .read_ahead(&mut seq, ahead, || {
+            steps += 1;
+            steps == 1
+        })
+        .unwrap();
+    assert_eq!(one_step, READ_AHEAD_STEP);
+    assert_eq!(seq.len(), READ_AHEAD_STEP);
+    let computed = one_step + g.read_ahead(&mut seq, ahead, || true).unwrap();
     assert_eq!(computed, seq.len());
     assert!(computed > 20, "{computed}");
     let planned = g
@@ -44,8 +56,8 @@ fn reading_ahead_leaves_only_the_words_to_compute_and_changes_nothing() {
     // All that was read ahead came from the cache: the words and the template's tail remain.
     assert_eq!(planned.reused_tokens, computed);
     assert!(planned.prompt_tokens - computed < 15, "{planned:?}");
-    // Reading the same again computes only the one token a prefill always feeds.
-    assert_eq!(g.read_ahead(&mut seq, ahead).unwrap(), 1);
+    // What is read already is not read again.
+    assert_eq!(g.read_ahead(&mut seq, ahead, || true).unwrap(), 0);
     let mut fresh_seq = g.new_sequence().unwrap();
     let fresh = g
         .generate(

@@ -272,12 +272,18 @@ fn run(
             Err(e) => {
                 drop(ready);
                 for work in queue {
-                    if let Work::Plan(Job {
-                        reply: Some(reply), ..
-                    }) = work
-                    {
-                        let _ =
-                            reply.send(Err(PlannerError::Llm(LlmError::Inference(e.to_string()))));
+                    counts.waiting.fetch_sub(1, Ordering::SeqCst);
+                    if let Work::Plan(job) = work {
+                        match job.reply {
+                            Some(reply) => {
+                                let _ = reply.send(Err(PlannerError::Llm(LlmError::Inference(
+                                    e.to_string(),
+                                ))));
+                            }
+                            None => {
+                                counts.speculative.fetch_sub(1, Ordering::SeqCst);
+                            }
+                        }
                     }
                 }
                 return;
@@ -320,12 +326,14 @@ fn run(
         let job = match work {
             Work::Plan(job) => job,
             Work::ReadAhead { language, context } => {
-                // Other work came in meanwhile: it would only wait behind this.
+                // Other work came in meanwhile: it would only wait behind this (also checked
+                // between steps: a plan that comes in stops the reading).
                 if counts.waiting.load(Ordering::SeqCst) == 0 {
                     let seq = &mut sequences[usize::from(language == Language::Zh)];
                     let prefix = prompt_prefix(template, language, &context);
                     let started = Instant::now();
-                    match generator.read_ahead(seq, &prefix) {
+                    let go_on = || counts.waiting.load(Ordering::SeqCst) == 0;
+                    match generator.read_ahead(seq, &prefix, go_on) {
                         Ok(computed) => tracing::debug!(
                             computed,
                             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -402,7 +410,7 @@ fn run(
                 elapsed_ms = plan.elapsed.as_millis() as u64,
                 queued_ms = queued.as_millis() as u64,
                 speculative = plan.speculative,
-                "planned"
+                "plan timing"
             );
         }
         match job.reply {

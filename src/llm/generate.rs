@@ -71,11 +71,15 @@ pub struct Generation {
     pub prompt_tokens: usize,
     /// Prompt tokens whose keys and values came from the cache instead of being computed.
     pub reused_tokens: usize,
-    /// From the call to the first generated token (prefill plus one step).
+    /// From the call to the first token the model chose (the prefill, with what the grammar
+    /// forced before any choice); the whole call when the grammar left no choice.
     pub time_to_first_token: Duration,
     pub elapsed: Duration,
     pub stop: StopReason,
 }
+
+/// Tokens [`Generator::read_ahead`] computes between two looks at whether to go on.
+pub const READ_AHEAD_STEP: usize = 16;
 
 /// One conversation's tokens and the KV cache that holds them.
 pub struct Sequence {
@@ -201,19 +205,28 @@ impl Generator {
         Ok((reuse, logits))
     }
 
-    /// Computes the keys and values of `prompt` on `seq` (reusing the prefix it holds) without
-    /// generating: a later prompt that starts with it then only computes what follows.
-    /// Returns how many tokens were computed.
-    pub fn read_ahead(&mut self, seq: &mut Sequence, prompt: &str) -> Result<usize, LlmError> {
+    /// Computes the keys and values of `prompt` on `seq` (after the prefix it already holds)
+    /// without generating: a later prompt that starts with it then only computes what follows.
+    /// Works in steps of [`READ_AHEAD_STEP`] tokens and stops early, keeping what it computed,
+    /// once `go_on` says no (other work is waiting). Returns how many tokens were computed.
+    pub fn read_ahead(
+        &mut self,
+        seq: &mut Sequence,
+        prompt: &str,
+        mut go_on: impl FnMut() -> bool,
+    ) -> Result<usize, LlmError> {
         let ids = self.encode(prompt)?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
         if ids.len() >= self.decoder.config().context_length {
             return Err(LlmError::ContextFull(self.decoder.config().context_length));
         }
-        let (reused, _) = self.prefill(seq, &ids)?;
-        Ok(ids.len() - reused)
+        let mut end = seq.ids.iter().zip(&ids).take_while(|(a, b)| a == b).count();
+        let mut computed = 0;
+        while end < ids.len() && go_on() {
+            end = (end + READ_AHEAD_STEP).min(ids.len());
+            let (reused, _) = self.prefill(seq, &ids[..end])?;
+            computed += end - reused;
+        }
+        Ok(computed)
     }
 
     /// Generates a reply to `prompt` (the full rendered conversation) on `seq`, calling
@@ -281,9 +294,10 @@ impl Generator {
             }
         }
         // A grammar that left no choice (one tool and one order it can be about) has its
-        // sentence written already: the model is not run at all.
+        // sentence written already: the model is not run at all (nothing of the prompt is
+        // computed, so all of it counts as reused).
         let (reused, mut logits) = if constraint.as_deref().is_some_and(|c| c.is_stopped()) {
-            (0, Vec::new())
+            (prompt_ids.len(), Vec::new())
         } else {
             self.prefill(seq, &fed)?
         };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 pub use crate::cancel::CancelToken;
 
-use super::clause_cache::{CACHED_CLAUSES, ClauseCache};
+use super::clause_cache::{CACHED_CLAUSES, CACHED_SAMPLES, ClauseCache};
 use super::clauses::{cut_at_spaces, split_clauses};
 use super::voice::{TtsError, Voice};
 use crate::audio::stream_resampler::StreamResampler;
@@ -62,7 +62,7 @@ impl Speaker {
             frame_len,
             resampler,
             cache: HashMap::new(),
-            clauses: ClauseCache::new(CACHED_CLAUSES),
+            clauses: ClauseCache::new(CACHED_CLAUSES, CACHED_SAMPLES),
             scratch: Vec::new(),
             frame: Vec::with_capacity(frame_len),
         })
