@@ -326,21 +326,19 @@ fn run(
         let job = match work {
             Work::Plan(job) => job,
             Work::ReadAhead { language, context } => {
-                // Other work came in meanwhile: it would only wait behind this (also checked
-                // between steps: a plan that comes in stops the reading).
-                if counts.waiting.load(Ordering::SeqCst) == 0 {
-                    let seq = &mut sequences[usize::from(language == Language::Zh)];
-                    let prefix = prompt_prefix(template, language, &context);
-                    let started = Instant::now();
-                    let go_on = || counts.waiting.load(Ordering::SeqCst) == 0;
-                    match generator.read_ahead(seq, &prefix, go_on) {
-                        Ok(computed) => tracing::debug!(
-                            computed,
-                            elapsed_ms = started.elapsed().as_millis() as u64,
-                            "read ahead"
-                        ),
-                        Err(e) => tracing::debug!("reading ahead failed: {e}"),
-                    }
+                // Work that came in meanwhile stops the reading, before it starts or between
+                // its steps: it would only wait behind it.
+                let seq = &mut sequences[usize::from(language == Language::Zh)];
+                let prefix = prompt_prefix(template, language, &context);
+                let started = Instant::now();
+                let go_on = || counts.waiting.load(Ordering::SeqCst) == 0;
+                match generator.read_ahead(seq, &prefix, go_on) {
+                    Ok(computed) => tracing::debug!(
+                        computed,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "read ahead"
+                    ),
+                    Err(e) => tracing::debug!("reading ahead failed: {e}"),
                 }
                 continue;
             }
