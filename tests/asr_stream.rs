@@ -178,3 +178,69 @@ fn english_first_keeps_english_and_hands_mandarin_to_the_multilingual_model() {
         "English again: tiny.en first: {again:?}"
     );
 }
+
+/// A caller who says two sentences with a pause between them: the first is decoded in the
+/// pause (a speculation) and kept when they go on; at the end of the turn Whisper hears only
+/// the second sentence, and the transcript has both.
+#[test]
+fn a_closed_sentence_is_kept_and_not_decoded_again() {
+    use hotline::vad::finished_words::sentence_closed;
+    let mut speaker = Speaker::new(common::piper(), 16_000, 20).unwrap();
+    let mut say = |text: &str| {
+        let mut pcm = Vec::new();
+        speaker
+            .speak(text, &CancelToken::new(), |f| pcm.extend_from_slice(f))
+            .unwrap();
+        pcm
+    };
+    let (first, second) = (
+        "I want to make a complaint.",
+        "The headphones from my order arrived broken.",
+    );
+    let (first_pcm, second_pcm) = (say(first), say(second));
+    let pause = vec![0.0f32; 16_000 * 3 / 10];
+    let seconds = |samples: usize| Duration::from_secs_f64(samples as f64 / 16_000.0);
+
+    let mut stream = AsrStream::new(engine(), AsrOptions::default()).unwrap();
+    assert!(
+        !stream.commit_sentence(),
+        "nothing decoded yet, nothing kept"
+    );
+    stream.push(&first_pcm).unwrap();
+    stream.push(&pause).unwrap();
+    let in_the_pause = stream.tentative().unwrap();
+    assert_eq!(in_the_pause.decoded, in_the_pause.audio);
+    assert!(
+        sentence_closed(&in_the_pause.text),
+        "{:?}",
+        in_the_pause.text
+    );
+    common::assert_heard(first, &in_the_pause.text, 5, &["complaint"]);
+    assert!(stream.commit_sentence());
+
+    stream.push(&second_pcm).unwrap();
+    stream.push(&pause).unwrap();
+    let last = stream.finish().unwrap();
+    assert_eq!(last.decoded, seconds(second_pcm.len() + pause.len()));
+    assert_eq!(
+        last.audio,
+        seconds(first_pcm.len() + second_pcm.len() + 2 * pause.len())
+    );
+    assert!(
+        last.text.starts_with(&in_the_pause.text),
+        "the kept words come first: {:?}",
+        last.text
+    );
+    common::assert_heard(
+        &format!("{first} {second}"),
+        &last.text,
+        7,
+        &["complaint", "headphones", "broken"],
+    );
+
+    // finish() forgot the kept sentence: the next turn is decoded whole.
+    stream.push(&second_pcm).unwrap();
+    let next = stream.finish().unwrap();
+    assert_eq!(next.decoded, next.audio);
+    common::assert_heard(second, &next.text, 7, &["headphones", "broken"]);
+}

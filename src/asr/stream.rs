@@ -104,6 +104,9 @@ pub struct Transcript {
     pub is_final: bool,
     /// Audio the transcript covers.
     pub audio: Duration,
+    /// Audio this decode ran on: `audio` less the sentences already closed
+    /// ([`AsrStream::commit_sentence`]).
+    pub decoded: Duration,
     /// Wall time the decode took.
     pub decode_time: Duration,
     /// The language it was decoded in (detected, with `Language::Auto`).
@@ -150,6 +153,15 @@ pub struct AsrStream {
     options: AsrOptions,
     audio: Vec<f32>,
     decoded_up_to: usize,
+    /// The words of the utterance's closed sentences and the samples they cover: kept when the
+    /// caller goes on, not decoded again.
+    said: String,
+    said_up_to: usize,
+    /// The last tentative decode: the samples it covered and its words (see `commit_sentence`).
+    last_tentative: Option<(usize, String)>,
+    /// The language check of the current segment: where the segment starts, how many of its
+    /// samples the check heard (at most [`LANGUAGE_CHECK_FRAMES`]' worth), and its lean.
+    checked: Option<(usize, usize, f32)>,
     /// With `Language::Auto`, the language of the last utterance (English at first).
     heard: Language,
 }
@@ -172,6 +184,10 @@ impl AsrStream {
             options,
             audio: Vec::with_capacity(capacity),
             decoded_up_to: 0,
+            said: String::new(),
+            said_up_to: 0,
+            last_tentative: None,
+            checked: None,
             heard: Language::En,
         })
     }
@@ -204,6 +220,11 @@ impl AsrStream {
             let excess = self.audio.len() - max as usize;
             self.audio.drain(..excess);
             self.decoded_up_to = self.decoded_up_to.saturating_sub(excess);
+            self.said_up_to = self.said_up_to.saturating_sub(excess);
+            self.checked = None;
+            if let Some((len, _)) = self.last_tentative.as_mut() {
+                *len = len.saturating_sub(excess);
+            }
         }
         let every = (self.options.partial_every.as_secs_f64() * f64::from(SAMPLE_RATE)) as usize;
         if every == 0 || self.audio.len() - self.decoded_up_to < every {
@@ -222,7 +243,49 @@ impl AsrStream {
     /// a speculative final during the end-of-turn silence (kept if the caller says no more).
     pub fn tentative(&mut self) -> Result<Transcript, AsrError> {
         self.decoded_up_to = self.audio.len();
-        self.decode(false)
+        let transcript = self.decode(false)?;
+        self.last_tentative = Some((self.audio.len(), transcript.text.clone()));
+        Ok(transcript)
+    }
+
+    /// While the caller talks: once the current segment holds the whole window of the language
+    /// check (4 s), runs the check now, if a decode could need it (English-first decoding with
+    /// `Language::Auto` in an English call), so that the decode at the end of the turn does not
+    /// wait for it when the English-first model turns out unsure (a quarter of a second on
+    /// 2 cores). Returns whether it ran.
+    pub fn check_language_ahead(&mut self) -> Result<bool, AsrError> {
+        let start = self.said_up_to.min(self.audio.len());
+        let could_need = self.english.is_some()
+            && self.options.language == Language::Auto
+            && self.heard == Language::En;
+        let done = matches!(self.checked, Some((s, _, _)) if s == start);
+        if !could_need || done || self.audio.len() - start < LANGUAGE_CHECK_SAMPLES {
+            return Ok(false);
+        }
+        let window = &self.audio[start..start + LANGUAGE_CHECK_SAMPLES];
+        let lean = self
+            .main
+            .engine
+            .language_lean(window, self.options.threads)?;
+        self.checked = Some((start, LANGUAGE_CHECK_SAMPLES, lean));
+        Ok(true)
+    }
+
+    /// The last tentative transcript, decoded in a pause, ends in a closed sentence
+    /// (`vad::finished_words::sentence_closed`): its words are kept for this utterance, and
+    /// later decodes hear only the audio after it. A caller who says three sentences with
+    /// pauses between them is then decoded sentence by sentence: at the end of the turn
+    /// Whisper hears the last sentence, not the whole turn again (its time grows with the
+    /// audio). Returns whether there was a tentative transcript to keep.
+    pub fn commit_sentence(&mut self) -> bool {
+        match self.last_tentative.take() {
+            Some((len, text)) => {
+                self.said_up_to = len.min(self.audio.len());
+                self.said = text;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The end of the turn: the final transcript of everything pushed; the stream is then empty.
@@ -236,21 +299,30 @@ impl AsrStream {
     pub fn reset(&mut self) {
         self.audio.clear();
         self.decoded_up_to = 0;
+        self.said.clear();
+        self.said_up_to = 0;
+        self.last_tentative = None;
+        self.checked = None;
     }
 
     fn decode(&mut self, is_final: bool) -> Result<Transcript, AsrError> {
         let started = Instant::now();
-        let audio = Duration::from_secs_f64(self.audio.len() as f64 / f64::from(SAMPLE_RATE));
-        let rms = if self.audio.is_empty() {
+        let seconds =
+            |samples: usize| Duration::from_secs_f64(samples as f64 / f64::from(SAMPLE_RATE));
+        let audio = seconds(self.audio.len());
+        let new = &self.audio[self.said_up_to.min(self.audio.len())..];
+        let decoded = seconds(new.len());
+        let rms = if new.is_empty() {
             0.0
         } else {
-            (self.audio.iter().map(|s| s * s).sum::<f32>() / self.audio.len() as f32).sqrt()
+            (new.iter().map(|s| s * s).sum::<f32>() / new.len() as f32).sqrt()
         };
         if rms < self.options.silence_rms {
             return Ok(Transcript {
-                text: String::new(),
+                text: self.said.clone(),
                 is_final,
                 audio,
+                decoded,
                 decode_time: started.elapsed(),
                 language: self.heard,
                 avg_logprob: f32::NEG_INFINITY,
@@ -258,18 +330,20 @@ impl AsrStream {
             });
         }
         let mut padded;
-        let samples: &[f32] = if self.audio.len() < MIN_SAMPLES {
+        let samples: &[f32] = if new.len() < MIN_SAMPLES {
             padded = Vec::with_capacity(MIN_SAMPLES);
-            padded.extend_from_slice(&self.audio);
+            padded.extend_from_slice(new);
             padded.resize(MIN_SAMPLES, 0.0);
             &padded
         } else {
-            &self.audio
+            new
         };
+        let said = &self.said;
         let transcript = |heard: Decoded, language: Language, english_first: bool| Transcript {
-            text: heard.text,
+            text: joined(said, &heard.text),
             is_final,
             audio,
+            decoded,
             decode_time: started.elapsed(),
             language,
             avg_logprob: heard.avg_logprob,
@@ -287,8 +361,21 @@ impl AsrStream {
                 || heard.avg_logprob >= options.english_sure_logprob
                 || {
                     // Unsure: is it English at all? The multilingual model's ear on the start
-                    // of the utterance (a fraction of a decode) says.
-                    let lean = self.main.engine.language_lean(samples, options.threads)?;
+                    // of the utterance (a fraction of a decode) says, unless it heard the same
+                    // start already (`check_language_ahead`, or a speculation).
+                    let heard_len = new.len().min(LANGUAGE_CHECK_SAMPLES);
+                    let lean = match self.checked {
+                        Some((start, len, lean))
+                            if start == self.said_up_to && len == heard_len =>
+                        {
+                            lean
+                        }
+                        _ => {
+                            let lean = self.main.engine.language_lean(samples, options.threads)?;
+                            self.checked = Some((self.said_up_to, heard_len, lean));
+                            lean
+                        }
+                    };
                     tracing::debug!(
                         avg_logprob = heard.avg_logprob,
                         lean,
@@ -336,6 +423,17 @@ impl AsrStream {
     }
 }
 
+/// The words of closed sentences and those after them, as one transcript.
+fn joined(said: &str, more: &str) -> String {
+    match (said.is_empty(), more.is_empty()) {
+        (_, true) => said.to_string(),
+        (true, false) => more.to_string(),
+        // Mandarin is written without spaces between sentences.
+        (false, false) if said.ends_with(['。', '？', '！']) => format!("{said}{more}"),
+        (false, false) => format!("{said} {more}"),
+    }
+}
+
 /// What one decode heard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
@@ -353,6 +451,9 @@ pub const SWITCH_MARGIN: f32 = 2.0;
 /// The encoder context of the language check: 4 s (200 frames; the audio's first 4 s, and
 /// silence after a shorter utterance).
 pub const LANGUAGE_CHECK_FRAMES: usize = 200;
+/// The same window in 16 kHz samples.
+const LANGUAGE_CHECK_SAMPLES: usize =
+    LANGUAGE_CHECK_FRAMES * (SAMPLE_RATE as usize / CTX_FRAMES_PER_SECOND);
 
 /// Greedy decoding of one utterance in `language` (None: detected), printing nothing.
 fn one_segment_params(threads: usize, language: Option<&str>) -> FullParams<'_, '_> {
@@ -474,8 +575,7 @@ impl WhisperEngine {
             None => check.insert(self.language_check_state(threads)?),
         };
         let inference = |e: whisper_rs::WhisperError| AsrError::Inference(e.to_string());
-        let window = LANGUAGE_CHECK_FRAMES * (SAMPLE_RATE as usize / CTX_FRAMES_PER_SECOND);
-        let clip = &samples[..samples.len().min(window)];
+        let clip = &samples[..samples.len().min(LANGUAGE_CHECK_SAMPLES)];
         state.pcm_to_mel(clip, threads.max(1)).map_err(inference)?;
         state.encode(0, threads.max(1)).map_err(inference)?;
         self.mandarin_over_english(state, threads)

@@ -6,7 +6,9 @@
 //! decoded and sent as [`EarsEvent::Speculative`], so the dialog can start planning while the
 //! turn detector still waits for the end-of-turn silence. If the caller goes on, the
 //! speculation is dropped; if the turn ends with no new voice, its transcript is the final
-//! one and costs no second decode. When the speculative words sound finished
+//! one and costs no second decode. A speculation that ends in a closed sentence is kept by the
+//! recognizer when the caller goes on: the next pause decodes only the words after it, so a
+//! long turn's last decode is short. When the speculative words sound finished
 //! (`vad::finished_words`) and answer the assistant's yes-or-no question, the turn detector
 //! ends the turn after its shorter `finished_end_silence`.
 
@@ -27,7 +29,7 @@ use super::recording::Recorder;
 use super::transport::MediaFormat;
 use crate::asr::stream::AsrStream;
 use crate::audio::stream_resampler::StreamResampler;
-use crate::vad::finished_words::sounds_finished;
+use crate::vad::finished_words::{sentence_closed, sounds_finished};
 use crate::vad::silero::SileroVad;
 use crate::vad::turn::{EndReason, TurnConfig, TurnDetector, TurnEvent};
 
@@ -360,9 +362,15 @@ impl Listener {
                     tracing::debug!(
                         decode_ms = t.decode_time.as_millis(),
                         audio_ms = t.audio.as_millis(),
+                        decoded_ms = t.decoded.as_millis(),
                         finished,
                         "speculative transcript"
                     );
+                    if sentence_closed(&t.text) {
+                        // If the caller goes on, these words stand and only what follows is
+                        // decoded at the next pause.
+                        self.ears.asr.commit_sentence();
+                    }
                     let short_answer = self.ears.control.expecting_yes_no.load(Ordering::Relaxed);
                     if finished && short_answer {
                         // The turn may end after the shorter silence, unless the caller goes on.
@@ -376,6 +384,14 @@ impl Listener {
                 }),
             }
             return;
+        }
+        if silent_for < CHUNK * 2
+            && self.ears.config.speculate_after.is_some()
+            && let Err(e) = self.ears.asr.check_language_ahead()
+        {
+            self.send(EarsEvent::Failed {
+                detail: e.to_string(),
+            });
         }
         if let Some(every) = self.ears.config.partial_every
             && silent_for < CHUNK * 2

@@ -58,9 +58,20 @@ pub fn sounds_finished(text: &str) -> bool {
     !(1..=SHORT_NUMBER_DIGITS).contains(&trailing_digits)
 }
 
+/// A finished sentence that no later words can change: it sounds finished and does not end in
+/// a number (a caller who pauses inside an order number or ZIP code may say more of its digits
+/// at any length). The speech recognizer keeps such a sentence's words when the caller goes
+/// on, and decodes only what comes after (`AsrStream::commit_sentence`).
+pub fn sentence_closed(text: &str) -> bool {
+    let body = text
+        .trim()
+        .trim_end_matches(['.', '?', '!', '。', '？', '！']);
+    sounds_finished(text) && !body.ends_with(|c: char| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sounds_finished;
+    use super::{sentence_closed, sounds_finished};
 
     #[test]
     fn whole_sentences_are_finished() {
@@ -101,6 +112,27 @@ mod tests {
             ".",
         ] {
             assert!(!sounds_finished(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_closed_sentence_is_finished_and_ends_in_no_number() {
+        for text in [
+            "Hi.",
+            "I want to make a complaint.",
+            "Can you cancel it?",
+            "我想退货。",
+        ] {
+            assert!(sentence_closed(text), "{text:?}");
+        }
+        for text in [
+            "My order number is 100042.",
+            "My ZIP code is 94107.",
+            "订单号100042。",
+            "I want to return the headphones and.",
+            "I want to return",
+        ] {
+            assert!(!sentence_closed(text), "{text:?}");
         }
     }
 }
