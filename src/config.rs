@@ -378,7 +378,7 @@ impl Default for CallConfig {
         Self {
             end_silence_ms: 700,
             digits_end_silence_ms: 1600,
-            finished_end_silence_ms: 400,
+            finished_end_silence_ms: 500,
             speculate_after_ms: 200,
             barge_in_pause_ms: 60,
             barge_in_confirm_ms: 600,

@@ -152,6 +152,14 @@ fn money_moves_only_after_an_explicit_yes_and_only_once() {
             .await;
         let out = s.handle("Yes, please go ahead.").await;
         assert!(out.replies.join(" ").contains("R100042-HP-200"), "{out:?}");
+        // The second half of a yes the line split in two ("Yes. [pause] Please go ahead.") has
+        // nothing left to confirm: the caller is asked what else, and nothing moves again.
+        let out = s.handle("Please go ahead.").await;
+        assert_eq!(
+            out.replies,
+            ["Is there anything else I can do for you?"],
+            "{out:?}"
+        );
         // Repeated: told it is open already, and still one of each.
         let out = s
             .handle("Please return the headphones from order 100042.")

@@ -22,7 +22,15 @@ pub enum Answer {
 pub enum Courtesy {
     Thanks,
     Goodbye,
+    /// A yes and nothing else ("Yes, please go ahead.", "Okay.", "好的。") when nothing waits
+    /// for one: it asks for nothing (the second half of a confirmation that the line split
+    /// in two, or a caller who just agrees).
+    Assent,
 }
+
+/// At most this many words (or Han characters) make a yes with nothing else in it.
+const BARE_YES_WORDS: usize = 4;
+const BARE_YES_HAN: usize = 6;
 
 /// Reads callers' words. Compiled once per process and shared.
 #[derive(Debug)]
@@ -183,12 +191,18 @@ impl Extractor {
         self.human.is_match(&text) && !self.refuse_human.is_match(&text)
     }
 
-    /// Thanks or a goodbye ("thanks, that's all" is a goodbye).
+    /// Thanks, a goodbye ("thanks, that's all" is a goodbye), or a bare yes.
     pub fn courtesy(&self, text: &str) -> Option<Courtesy> {
         if self.goodbye.is_match(text) {
             Some(Courtesy::Goodbye)
         } else if self.thanks.is_match(text) {
             Some(Courtesy::Thanks)
+        } else if self.answer(text) == Some(Answer::Yes)
+            && !text.chars().any(|c| c.is_ascii_digit())
+            && text.split_whitespace().count() <= BARE_YES_WORDS
+            && text.chars().filter(|c| is_han(*c)).count() <= BARE_YES_HAN
+        {
+            Some(Courtesy::Assent)
         } else {
             None
         }
@@ -350,6 +364,29 @@ mod tests {
             Some("alice@example.com".into())
         );
         assert_eq!(x.email("no address"), None);
+    }
+
+    #[test]
+    fn a_bare_yes_is_a_courtesy_and_a_yes_with_more_is_not() {
+        let x = Extractor::new();
+        for bare in [
+            "Please go ahead.",
+            "Yes, please go ahead.",
+            "Okay.",
+            "好的。",
+            "Sure",
+        ] {
+            assert_eq!(x.courtesy(bare), Some(Courtesy::Assent), "{bare}");
+        }
+        for more in [
+            "Yes, my order number is 100042.",
+            "Yeah, so the headphones I got last week stopped charging.",
+            "OK thanks",
+            "Yes, but wait",
+            "是的，我想问一下我的订单什么时候到",
+        ] {
+            assert_ne!(x.courtesy(more), Some(Courtesy::Assent), "{more}");
+        }
     }
 
     #[test]

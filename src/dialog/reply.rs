@@ -32,6 +32,8 @@ pub enum Reply {
     },
     Help,
     Thanks,
+    /// The answer to a yes that had nothing to confirm.
+    AnythingElse,
     Goodbye,
     OffTopic,
     NotUnderstood,
@@ -304,6 +306,7 @@ impl Reply {
             }
             Reply::Help => "I can help with your orders: I can look up orders and parcels, and handle returns, refunds, exchanges, cancellations, address changes and complaints. What can I do for you?".into(),
             Reply::Thanks => "You're welcome. Is there anything else I can do for you?".into(),
+            Reply::AnythingElse => "Is there anything else I can do for you?".into(),
             Reply::Goodbye => "Thank you for calling. Goodbye!".into(),
             Reply::OffTopic => "I can help with your orders, deliveries, returns, refunds, exchanges and complaints. What can I do for you?".into(),
             Reply::NotUnderstood => "Sorry, I didn't quite get that. Could you say it another way?".into(),
@@ -523,6 +526,7 @@ impl Reply {
             Reply::Greeting { first_name: None } => "您好，感谢来电。请问有什么可以帮您？".into(),
             Reply::Help => "我可以帮您查询订单和包裹，办理退货、退款、换货、取消订单、修改地址和投诉。请问需要什么帮助？".into(),
             Reply::Thanks => "不客气。还有什么可以帮您的吗？".into(),
+            Reply::AnythingElse => "还有什么可以帮您的吗？".into(),
             Reply::Goodbye => "感谢您的来电，再见！".into(),
             Reply::OffTopic => "我可以帮您处理订单、配送、退货、退款、换货和投诉方面的问题。请问需要什么帮助？".into(),
             Reply::NotUnderstood => "抱歉，我没有听明白，您能换个说法吗？".into(),

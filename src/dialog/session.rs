@@ -491,7 +491,7 @@ impl Session {
                     };
                 }
                 // Nothing the lexicon knows: an order number alone means "check on it";
-                // thanks and goodbyes are answered as such; otherwise the model chooses
+                // thanks, goodbyes and a bare yes are answered as such; otherwise the model chooses
                 // between the replies that say what the assistant can do.
                 if said.is_empty() {
                     match self.extract.courtesy(text) {
@@ -507,6 +507,15 @@ impl Session {
                                 ends: false,
                             };
                         }
+                        // A yes with nothing to confirm (a read-back waits in `resume`; an
+                        // asked-for detail keeps the model's choice).
+                        Some(Courtesy::Assent) if self.pending.is_none() => {
+                            return Prepared::Say {
+                                reply: Reply::AnythingElse,
+                                ends: false,
+                            };
+                        }
+                        Some(Courtesy::Assent) => known.candidates = vec![SAY_ONLY],
                         None => known.candidates = vec![SAY_ONLY],
                     }
                 } else {

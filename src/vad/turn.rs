@@ -47,7 +47,7 @@ impl Default for TurnConfig {
             max_gap: Duration::from_millis(300),
             end_silence: Duration::from_millis(700),
             digits_end_silence: Duration::from_millis(1600),
-            finished_end_silence: Duration::from_millis(400),
+            finished_end_silence: Duration::from_millis(500),
             max_turn: Duration::from_secs(25),
         }
     }
@@ -391,7 +391,7 @@ mod tests {
             now += FRAME;
             assert_eq!(d.handle(p, FRAME, now), None, "ended at {now:?}");
         }
-        // Finished again, with the pause already past 400 ms: the next frame ends the turn.
+        // Finished again, with the pause already past 500 ms: the next frame ends the turn.
         d.set_sounds_finished();
         now += FRAME;
         assert_eq!(
