@@ -14,6 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=./target/release/hotline
+# hotline refuses HOTLINE_* variables that name no setting: keep this one from it.
+before="${HOTLINE_BEFORE:-}"
+unset HOTLINE_BEFORE
 if [ $# -gt 0 ]; then
     scenarios=("$@")
 else
@@ -29,7 +32,7 @@ HOTLINE_ASR_MODEL=base HOTLINE_ASR_ENGLISH_FIRST=none \
     HOTLINE_CALL_SPECULATE_AFTER_MS=0 HOTLINE_CALL_FILLER_AFTER_MS=600000 \
     HOTLINE_CALL_FINISHED_END_SILENCE_MS=700 \
     "$bin" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
-if [ -n "${HOTLINE_BEFORE:-}" ]; then
-    echo "== $HOTLINE_BEFORE as configured"
-    "$HOTLINE_BEFORE" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
+if [ -n "$before" ]; then
+    echo "== $before as configured"
+    "$before" eval --voice "${scenarios[@]}" | grep -v '^\s' | tail -n 12
 fi
