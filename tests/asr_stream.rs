@@ -177,6 +177,26 @@ fn english_first_keeps_english_and_hands_mandarin_to_the_multilingual_model() {
         again.english_first,
         "English again: tiny.en first: {again:?}"
     );
+
+    // While an English caller talks, the language check runs once the utterance holds its
+    // 4 s window, once per utterance, and the utterance is decoded as before.
+    stream.push(&jfk[..16_000 * 3]).unwrap();
+    assert!(!stream.check_language_ahead().unwrap(), "not under 4 s");
+    stream.push(&jfk[16_000 * 3..]).unwrap();
+    assert!(stream.check_language_ahead().unwrap());
+    assert!(
+        !stream.check_language_ahead().unwrap(),
+        "once per utterance"
+    );
+    let ahead = stream.finish().unwrap();
+    assert_eq!(ahead.language, Language::En, "{ahead:?}");
+    assert_eq!(common::words(&ahead.text), common::words(common::JFK));
+    stream.push(&jfk).unwrap();
+    assert!(
+        stream.check_language_ahead().unwrap(),
+        "a new utterance is checked again"
+    );
+    stream.reset();
 }
 
 /// A caller who says two sentences with a pause between them: the first is decoded in the

@@ -160,6 +160,13 @@ fn money_moves_only_after_an_explicit_yes_and_only_once() {
             ["Is there anything else I can do for you?"],
             "{out:?}"
         );
+        // Only right after the yes: another bare yes is no second half of anything.
+        let out = s.handle("Okay.").await;
+        assert_ne!(
+            out.replies,
+            ["Is there anything else I can do for you?"],
+            "{out:?}"
+        );
         // Repeated: told it is open already, and still one of each.
         let out = s
             .handle("Please return the headphones from order 100042.")

@@ -159,9 +159,9 @@ pub struct AsrStream {
     said_up_to: usize,
     /// The last tentative decode: the samples it covered and its words (see `commit_sentence`).
     last_tentative: Option<(usize, String)>,
-    /// The language check of the current segment: where the segment starts, how many of its
-    /// samples the check heard (at most [`LANGUAGE_CHECK_FRAMES`]' worth), and its lean.
-    checked: Option<(usize, usize, f32)>,
+    /// The language check of the utterance's start: how many samples it heard (at most
+    /// [`LANGUAGE_CHECK_FRAMES`]' worth), and its lean.
+    checked: Option<(usize, f32)>,
     /// With `Language::Auto`, the language of the last utterance (English at first).
     heard: Language,
 }
@@ -248,26 +248,25 @@ impl AsrStream {
         Ok(transcript)
     }
 
-    /// While the caller talks: once the current segment holds the whole window of the language
-    /// check (4 s), runs the check now, if a decode could need it (English-first decoding with
-    /// `Language::Auto` in an English call), so that the decode at the end of the turn does not
+    /// While the caller talks: once the utterance holds the whole window of the language check
+    /// (its first 4 s), runs the check now, if a decode could need it (English-first decoding
+    /// with `Language::Auto` in an English call), so that the decodes in the pauses do not
     /// wait for it when the English-first model turns out unsure (a quarter of a second on
-    /// 2 cores). Returns whether it ran.
+    /// 2 cores). Once per utterance; returns whether it ran.
     pub fn check_language_ahead(&mut self) -> Result<bool, AsrError> {
-        let start = self.said_up_to.min(self.audio.len());
         let could_need = self.english.is_some()
             && self.options.language == Language::Auto
             && self.heard == Language::En;
-        let done = matches!(self.checked, Some((s, _, _)) if s == start);
-        if !could_need || done || self.audio.len() - start < LANGUAGE_CHECK_SAMPLES {
+        let done = matches!(self.checked, Some((heard, _)) if heard == LANGUAGE_CHECK_SAMPLES);
+        if !could_need || done || self.audio.len() < LANGUAGE_CHECK_SAMPLES {
             return Ok(false);
         }
-        let window = &self.audio[start..start + LANGUAGE_CHECK_SAMPLES];
+        let window = &self.audio[..LANGUAGE_CHECK_SAMPLES];
         let lean = self
             .main
             .engine
             .language_lean(window, self.options.threads)?;
-        self.checked = Some((start, LANGUAGE_CHECK_SAMPLES, lean));
+        self.checked = Some((LANGUAGE_CHECK_SAMPLES, lean));
         Ok(true)
     }
 
@@ -362,17 +361,20 @@ impl AsrStream {
                 || {
                     // Unsure: is it English at all? The multilingual model's ear on the start
                     // of the utterance (a fraction of a decode) says, unless it heard the same
-                    // start already (`check_language_ahead`, or a speculation).
-                    let heard_len = new.len().min(LANGUAGE_CHECK_SAMPLES);
+                    // start already (`check_language_ahead`, or a decode in an earlier pause).
+                    // The whole utterance's start, not the words after a kept sentence: a
+                    // short "Thanks." alone is no evidence of a switch.
+                    let heard_len = self.audio.len().min(LANGUAGE_CHECK_SAMPLES);
+                    let start = if self.said_up_to == 0 {
+                        samples
+                    } else {
+                        &self.audio[..]
+                    };
                     let lean = match self.checked {
-                        Some((start, len, lean))
-                            if start == self.said_up_to && len == heard_len =>
-                        {
-                            lean
-                        }
+                        Some((len, lean)) if len == heard_len => lean,
                         _ => {
-                            let lean = self.main.engine.language_lean(samples, options.threads)?;
-                            self.checked = Some((self.said_up_to, heard_len, lean));
+                            let lean = self.main.engine.language_lean(start, options.threads)?;
+                            self.checked = Some((heard_len, lean));
                             lean
                         }
                     };
@@ -429,7 +431,15 @@ fn joined(said: &str, more: &str) -> String {
         (_, true) => said.to_string(),
         (true, false) => more.to_string(),
         // Mandarin is written without spaces between sentences.
-        (false, false) if said.ends_with(['。', '？', '！']) => format!("{said}{more}"),
+        (false, false)
+            if said
+                .trim_end_matches(['。', '？', '！', '.', '?', '!'])
+                .chars()
+                .last()
+                .is_some_and(is_han) =>
+        {
+            format!("{said}{more}")
+        }
         (false, false) => format!("{said} {more}"),
     }
 }

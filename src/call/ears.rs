@@ -366,9 +366,11 @@ impl Listener {
                         finished,
                         "speculative transcript"
                     );
-                    if sentence_closed(&t.text) {
-                        // If the caller goes on, these words stand and only what follows is
-                        // decoded at the next pause.
+                    // If the caller goes on, a closed sentence's words stand and only what
+                    // follows is decoded at the next pause; not while an order number, ZIP
+                    // code or e-mail is expected ("jane.doe [pause] at example dot com").
+                    let dictating = self.ears.control.expecting_digits.load(Ordering::Relaxed);
+                    if sentence_closed(&t.text) && !dictating {
                         self.ears.asr.commit_sentence();
                     }
                     let short_answer = self.ears.control.expecting_yes_no.load(Ordering::Relaxed);
@@ -387,6 +389,7 @@ impl Listener {
         }
         if silent_for < CHUNK * 2
             && self.ears.config.speculate_after.is_some()
+            && !self.backchannel
             && let Err(e) = self.ears.asr.check_language_ahead()
         {
             self.send(EarsEvent::Failed {

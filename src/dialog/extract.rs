@@ -22,9 +22,8 @@ pub enum Answer {
 pub enum Courtesy {
     Thanks,
     Goodbye,
-    /// A yes and nothing else ("Yes, please go ahead.", "Okay.", "好的。") when nothing waits
-    /// for one: it asks for nothing (the second half of a confirmation that the line split
-    /// in two, or a caller who just agrees).
+    /// A yes and nothing else ("Yes, please go ahead.", "Okay.", "好的。"): no request in it.
+    /// Right after a confirmed action it is the second half of a yes the line split in two.
     Assent,
 }
 
@@ -201,6 +200,7 @@ impl Extractor {
             && !text.chars().any(|c| c.is_ascii_digit())
             && text.split_whitespace().count() <= BARE_YES_WORDS
             && text.chars().filter(|c| is_han(*c)).count() <= BARE_YES_HAN
+            && self.intents(text).is_empty()
         {
             Some(Courtesy::Assent)
         } else {
@@ -383,6 +383,7 @@ mod tests {
             "Yeah, so the headphones I got last week stopped charging.",
             "OK thanks",
             "Yes, but wait",
+            "Yes. Return it too.",
             "是的，我想问一下我的订单什么时候到",
         ] {
             assert_ne!(x.courtesy(more), Some(Courtesy::Assent), "{more}");

@@ -32,7 +32,7 @@ pub enum Reply {
     },
     Help,
     Thanks,
-    /// The answer to a yes that had nothing to confirm.
+    /// The answer to a bare yes right after a confirmed action.
     AnythingElse,
     Goodbye,
     OffTopic,

@@ -157,6 +157,9 @@ pub struct Session {
     /// Supervisor notes for the model (the latest `KEPT_GUIDANCE`).
     guidance: Vec<String>,
     next_turn: i64,
+    /// The caller's last turn was the yes to a read-back: a bare yes now is its second half
+    /// ("Yes. [pause] Please go ahead." split by the line), not a new request.
+    answered_yes: bool,
     ended: bool,
     /// The database failed on this call: writes are not attempted again.
     store_down: bool,
@@ -188,6 +191,7 @@ impl Session {
             lines: Vec::new(),
             guidance: Vec::new(),
             next_turn: 0,
+            answered_yes: false,
             ended: false,
             store_down: false,
             options,
@@ -308,6 +312,7 @@ impl Session {
                 self.mentioned.push(id.clone());
             }
         }
+        let after_yes = std::mem::take(&mut self.answered_yes);
 
         if text.is_empty() {
             self.say(&mut out, Reply::NotUnderstood);
@@ -315,7 +320,14 @@ impl Session {
             self.transfer(&mut out, "the caller asked for a person")
                 .await;
         } else if !self.resume(&mut out, text, &said).await {
-            self.plan_and_act(&mut out, text, &said).await;
+            let bare_yes = said.is_empty()
+                && self.pending.is_none()
+                && self.extract.courtesy(text) == Some(Courtesy::Assent);
+            if after_yes && bare_yes {
+                self.say(&mut out, Reply::AnythingElse);
+            } else {
+                self.plan_and_act(&mut out, text, &said).await;
+            }
         }
         for reply in &out.replies {
             self.record_turn("assistant", reply).await;
@@ -347,6 +359,7 @@ impl Session {
             Some(Pending::Confirm(call)) => match self.confirmation(text, &call) {
                 Some(Answer::Yes) => {
                     self.apply(out, call).await;
+                    self.answered_yes = true;
                     true
                 }
                 Some(Answer::No) => {
@@ -491,7 +504,7 @@ impl Session {
                     };
                 }
                 // Nothing the lexicon knows: an order number alone means "check on it";
-                // thanks, goodbyes and a bare yes are answered as such; otherwise the model chooses
+                // thanks and goodbyes are answered as such; otherwise the model chooses
                 // between the replies that say what the assistant can do.
                 if said.is_empty() {
                     match self.extract.courtesy(text) {
@@ -507,16 +520,8 @@ impl Session {
                                 ends: false,
                             };
                         }
-                        // A yes with nothing to confirm (a read-back waits in `resume`; an
-                        // asked-for detail keeps the model's choice).
-                        Some(Courtesy::Assent) if self.pending.is_none() => {
-                            return Prepared::Say {
-                                reply: Reply::AnythingElse,
-                                ends: false,
-                            };
-                        }
-                        Some(Courtesy::Assent) => known.candidates = vec![SAY_ONLY],
-                        None => known.candidates = vec![SAY_ONLY],
+                        // (A bare yes right after a confirmed action is answered in `handle`.)
+                        None | Some(Courtesy::Assent) => known.candidates = vec![SAY_ONLY],
                     }
                 } else {
                     known.candidates = vec!["get_order_status"];
