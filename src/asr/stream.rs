@@ -18,6 +18,7 @@ use super::digits::digits_as_ids;
 use super::repeats::collapse_repeats;
 use super::whisper::{AsrError, WhisperEngine};
 use crate::dialog::language::is_han;
+use crate::vad::finished_words::SENTENCE_STOPS;
 
 /// The language Whisper is told to expect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,7 +434,7 @@ fn joined(said: &str, more: &str) -> String {
         // Mandarin is written without spaces between sentences.
         (false, false)
             if said
-                .trim_end_matches(['。', '？', '！', '.', '?', '!'])
+                .trim_end_matches(SENTENCE_STOPS)
                 .chars()
                 .last()
                 .is_some_and(is_han) =>

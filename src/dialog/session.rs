@@ -320,10 +320,11 @@ impl Session {
             self.transfer(&mut out, "the caller asked for a person")
                 .await;
         } else if !self.resume(&mut out, text, &said).await {
-            let bare_yes = said.is_empty()
+            let bare_yes_after_yes = after_yes
+                && said.is_empty()
                 && self.pending.is_none()
                 && self.extract.courtesy(text) == Some(Courtesy::Assent);
-            if after_yes && bare_yes {
+            if bare_yes_after_yes {
                 self.say(&mut out, Reply::AnythingElse);
             } else {
                 self.plan_and_act(&mut out, text, &said).await;

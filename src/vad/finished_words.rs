@@ -22,6 +22,9 @@ const GOES_ON_ZH: &[&str] = &[
     "或者", "是", "的是", "我的", "在",
 ];
 
+/// The marks that end a sentence, English and Chinese.
+pub const SENTENCE_STOPS: [char; 6] = ['.', '?', '!', '。', '？', '！'];
+
 /// A number this short at the end is taken as the first group of a longer one.
 const SHORT_NUMBER_DIGITS: usize = 4;
 
@@ -30,12 +33,10 @@ pub fn sounds_finished(text: &str) -> bool {
     let Some(last) = text.chars().last() else {
         return false;
     };
-    if !matches!(last, '.' | '?' | '!' | '。' | '？' | '！') || text.ends_with("..") {
+    if !SENTENCE_STOPS.contains(&last) || text.ends_with("..") {
         return false;
     }
-    let body = text
-        .trim_end_matches(['.', '?', '!', '。', '？', '！'])
-        .trim_end();
+    let body = text.trim_end_matches(SENTENCE_STOPS).trim_end();
     if body.is_empty() || body.ends_with(['…', ',', '，', '、', ':', '：', '-']) {
         return false;
     }
@@ -63,9 +64,7 @@ pub fn sounds_finished(text: &str) -> bool {
 /// at any length). The speech recognizer keeps such a sentence's words when the caller goes
 /// on, and decodes only what comes after (`AsrStream::commit_sentence`).
 pub fn sentence_closed(text: &str) -> bool {
-    let body = text
-        .trim()
-        .trim_end_matches(['.', '?', '!', '。', '？', '！']);
+    let body = text.trim().trim_end_matches(SENTENCE_STOPS);
     sounds_finished(text) && !body.ends_with(|c: char| c.is_ascii_digit())
 }
 
